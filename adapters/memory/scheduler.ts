@@ -1,0 +1,9 @@
+import type { ExecutorVerdict, Scheduler } from '../../src/phases.js';
+import type { DistributedCap } from '../../src/result.js';
+
+/** No lanes at all: every cap runs the moment it is admitted (the reference behaviour). */
+export class ImmediateScheduler implements Scheduler {
+  admit(_d: DistributedCap, run: () => Promise<ExecutorVerdict>): Promise<ExecutorVerdict> {
+    return run();
+  }
+}

@@ -1,0 +1,15 @@
+import type { ExecutionResult } from '../../src/result.js';
+import type { Sink } from '../../src/phases.js';
+
+/** Keeps results in a list (the reference sink). */
+export class MemorySink implements Sink {
+  readonly results: ExecutionResult[] = [];
+  store(result: ExecutionResult): void {
+    this.results.push(result);
+  }
+}
+
+/** Keeps nothing; for long-running buses whose results are consumed elsewhere. */
+export class DiscardSink implements Sink {
+  store(): void {}
+}

@@ -1,0 +1,97 @@
+import type { Cap } from './cap.js';
+import type { Clock, IdSource } from './clock.js';
+import type { BusConfig } from './config.js';
+import type { ContinuationMode, Outcome } from './continuation.js';
+import type { LanePolicy } from './lane.js';
+import type { CapReceipt } from './receipt.js';
+import type { DistributedCap, ExecutionResult } from './result.js';
+import type { UsageEvent } from './usage-event.js';
+
+/**
+ * The phases of the pipeline, each an interface so a real implementation can replace the
+ * in-memory default in adapters/. Phases return their facts plus evidence `details`; the
+ * pipeline stamps the evidence records, so every phase's evidence has the same shape.
+ */
+
+/** Shared by every phase: time, ids and deployment config. */
+export interface PhaseContext {
+  clock: Clock;
+  ids: IdSource;
+  config: BusConfig;
+}
+
+export type Details = Record<string, unknown>;
+
+/** What the sender told us about causality (the NATS `Tibet-Lamport` header, or a library option). */
+export interface CausalHint {
+  lamport?: number;
+}
+
+export interface Placer {
+  place(cap: Cap, hint: CausalHint): { causal_rank: number; details: Details };
+}
+
+export interface Distributor {
+  distribute(cap: Cap, causalRank: number): { lane_id: string; lane_policy: LanePolicy; details: Details };
+}
+
+export interface Injector {
+  inject(cap: Cap, laneId: string, causalRank: number): { memory_slot: string; details: Details };
+}
+
+export interface Aligner {
+  align(cap: Cap, laneId: string, memorySlot: string): { alignment_group: string; details: Details };
+}
+
+/**
+ * An executor's verdict. Left empty, the pipeline resolves the cap's requested continuation
+ * (behaviour.md §6); an executor that refuses names a mode (`reject`, `resync-needed`) and why.
+ */
+export interface ExecutorVerdict {
+  /** false when the cap was not run at all (refused before or by the executor) */
+  accepted?: boolean;
+  continuation_mode?: ContinuationMode;
+  reason?: string;
+  /** extra receipt payload fields, e.g. a guard's decision */
+  details?: Details;
+}
+
+export interface Executor {
+  execute(distributed: DistributedCap): Promise<ExecutorVerdict> | ExecutorVerdict;
+}
+
+/** Measured facts the projection needs beyond the records themselves. */
+export interface Measurements {
+  latency_ms: number;
+  verified: boolean;
+}
+
+export interface Projector {
+  project(distributed: DistributedCap, receipt: CapReceipt, measured: Measurements): UsageEvent[];
+}
+
+export interface Sink {
+  store(result: ExecutionResult): void;
+}
+
+/**
+ * The lane mux between align and execute: decides when (and whether) a distributed cap may run
+ * on its lane. `run` executes the cap; a scheduler that refuses or avoids a cap returns a
+ * verdict instead of calling it. Every cap handed in must settle exactly once.
+ */
+export interface Scheduler {
+  admit(distributed: DistributedCap, run: () => Promise<ExecutorVerdict>): Promise<ExecutorVerdict>;
+}
+
+export interface Phases {
+  place: Placer;
+  distribute: Distributor;
+  schedule: Scheduler;
+  inject: Injector;
+  align: Aligner;
+  execute: Executor;
+  project: Projector;
+  sink: Sink;
+}
+
+export type { Outcome };

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { CONTINUATION_MODES, OUTCOMES } from './continuation.js';
+
+export const ReceiptPayloadSchema = z
+  .looseObject({
+    accepted: z.boolean(),
+    executed_intent: z.string(),
+    lane_id: z.string(),
+    memory_slot: z.string().nullable(),
+    alignment_group: z.string().nullable(),
+    continuation_mode: z.enum(CONTINUATION_MODES).exclude(['resume']),
+    /** why a cap was not run (trust failure, lane refusal, avoidance, guard block) */
+    reason: z.string().optional(),
+  })
+  .meta({ id: 'ReceiptPayload', title: 'ReceiptPayload' });
+
+export const CapReceiptSchema = z
+  .object({
+    receipt_id: z.string().regex(/^receipt_[0-9a-f]{16}$/),
+    cap_id: z.string(),
+    actor_id: z.string(),
+    outcome: z.enum(OUTCOMES),
+    continuation_mode: z.enum(CONTINUATION_MODES).exclude(['resume']),
+    created_at: z.string(),
+    payload: ReceiptPayloadSchema,
+  })
+  .meta({ id: 'CapReceipt', title: 'CapReceipt', description: 'What the bus did with one cap.' });
+
+export type CapReceipt = z.output<typeof CapReceiptSchema>;
+
+import type { DistributedCap } from './result.js';
+import type { ExecutorVerdict } from './phases.js';
+import { outcomeFor, requestedMode, resolveMode } from './continuation.js';
+
+/** The receipt phase: the executor's verdict (or the cap's own request) becomes the record. */
+export function buildReceipt(d: DistributedCap, verdict: ExecutorVerdict, receiptId: string, createdAt: string): CapReceipt {
+  const mode = verdict.continuation_mode ?? resolveMode(requestedMode(d.cap.payload), d.lane_policy.coffee_lane_policy);
+  return {
+    receipt_id: receiptId,
+    cap_id: d.cap.cap_id,
+    actor_id: d.cap.actor_id,
+    outcome: outcomeFor(mode),
+    continuation_mode: mode,
+    created_at: createdAt,
+    payload: {
+      accepted: verdict.accepted ?? true,
+      executed_intent: d.cap.intent,
+      lane_id: d.lane_id,
+      memory_slot: d.memory_slot,
+      alignment_group: d.alignment_group,
+      continuation_mode: mode,
+      ...(verdict.reason === undefined ? {} : { reason: verdict.reason }),
+      ...verdict.details,
+    },
+  };
+}
