@@ -86,27 +86,27 @@ export class CapBus {
     return result;
   }
 
-  /** Breadth-first from one root: depth 0 is the root; follow-ups only while depth + 1 < maxHops. */
-  async runChain(root: Cap, maxHops: number): Promise<ExecutionResult[]> {
+  /**
+   * Breadth-first from one root: depth 0 is the root; follow-ups only while depth + 1 < maxHops.
+   * A whole depth is in flight at once, so siblings contend on their lanes as on a live bus;
+   * results keep breadth-first order however execution interleaved.
+   */
+  async runChain(root: Cap, maxHops: number, hint: CausalHint = {}): Promise<ExecutionResult[]> {
     const results: ExecutionResult[] = [];
     let frontier = [root];
     for (let depth = 0; frontier.length > 0; depth++) {
-      const next: Cap[] = [];
-      for (const cap of frontier) {
-        const result = await this.run(cap, { spawn: depth + 1 < maxHops });
-        results.push(result);
-        next.push(...result.spawned_caps);
-      }
-      frontier = next;
+      const spawn = depth + 1 < maxHops;
+      const level = await Promise.all(frontier.map((cap) => this.run(cap, { spawn, hint: depth === 0 ? hint : {} })));
+      results.push(...level);
+      frontier = level.flatMap((r) => r.spawned_caps);
     }
     return results;
   }
 
-  /** Each root is its own chain; results come back root by root, each chain breadth-first. */
+  /** All roots are submitted at once, in order; results come back root by root, each chain breadth-first. */
   async runRoots(roots: readonly Cap[], maxHops: number): Promise<ExecutionResult[]> {
-    const results: ExecutionResult[] = [];
-    for (const root of roots) results.push(...(await this.runChain(root, maxHops)));
-    return results;
+    const chains = await Promise.all(roots.map((root) => this.runChain(root, maxHops)));
+    return chains.flat();
   }
 
   /** ISO stamp of the clock, computed once per millisecond (stamping is on the hot path). */
