@@ -1,0 +1,272 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CapInputSchema, completeCap, describeIssues, type Cap } from './cap.js';
+import { SOURCE_BUILDERS, SOURCES, type SourceName } from './demo-sources.js';
+import { exportAll } from './export.js';
+import { cbomDocument } from './cbom.js';
+import { gatewayEvents, toJsonl, GATEWAY_CONTRACT } from './gateway-event.js';
+import { governanceDocument } from './governance.js';
+import { parseCapLines } from './input.js';
+import { sortedJson } from './json.js';
+import type { CapBus } from './pipeline.js';
+import type { ExecutionResult } from './result.js';
+import { loadGatewayEvents, validateGatewayEvents } from './validator.js';
+import { VERSION } from './version.js';
+
+/** Exit codes: 0 success, 1 the checked thing is bad (INVALID, failed verification), 2 usage or unreadable input. */
+export const EXIT = { ok: 0, bad: 1, usage: 2 } as const;
+
+/** An error the CLI reports as one line on stderr with the given exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.usage,
+  ) {
+    super(message);
+  }
+}
+
+/** What the CLI needs from outside core: a way to build a bus (adapters decide which). */
+export interface CliDeps {
+  createBus(): CapBus;
+  stdout?: (text: string) => void;
+  stderr?: (text: string) => void;
+  readStdin?: () => string;
+}
+
+interface RunOptions {
+  source?: SourceName;
+  input?: string;
+  hops?: number;
+}
+
+const positiveInt = (name: string) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 64) throw new InvalidArgumentError(`${name} must be an integer from 1 to 64`);
+  return Number(value);
+};
+
+const jsonObject = (name: string) => (value: string) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${name} is not JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError(`${name} must be a JSON object`);
+  return parsed as Record<string, unknown>;
+};
+
+export function buildProgram(deps: CliDeps): Command {
+  const out = deps.stdout ?? ((text: string) => process.stdout.write(text));
+  const readStdin = deps.readStdin ?? (() => readFileSync(0, 'utf8'));
+  const readText = (path: string): string => {
+    try {
+      return path === '-' ? readStdin() : readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new CliError(`cannot read ${path === '-' ? 'standard input' : path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  };
+
+  /** Runs a named source or an --input file, each root a chain of `hops` (source default when unset). */
+  async function runCaps(options: RunOptions): Promise<ExecutionResult[]> {
+    const bus = deps.createBus();
+    if (options.input !== undefined) {
+      const { entries, problems } = parseCapLines(readText(options.input), bus.context);
+      if (problems.length > 0) {
+        throw new CliError(problems.map((p) => `${options.input}:${p.line}: ${p.message}`).join('\n'));
+      }
+      if (entries.length === 0) throw new CliError(`${options.input}: no caps (the file has no non-blank lines)`);
+      const caps = entries.map((e) => {
+        if (e.kind !== 'cap') throw new CliError(`${options.input}:${e.line}: sealed caps need sealing support (not built yet)`);
+        return e.cap;
+      });
+      return bus.runRoots(caps, options.hops ?? 1);
+    }
+    const source = SOURCE_BUILDERS[options.source ?? 'demo'](bus.context);
+    return bus.runRoots(source.roots, options.hops ?? source.hops);
+  }
+
+  const program = new Command('tibet-cap-bus')
+    .description('Identity-bound, causally ordered command bus: run caps, export and validate what they did.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: out, writeErr: deps.stderr ?? ((text: string) => process.stderr.write(text)) })
+    .exitOverride();
+
+  const sourceOption = () =>
+    new Option('--source <name>', 'built-in scenario to run').choices(SOURCES as unknown as string[]).default('demo');
+  const inputOption = () => new Option('--input <file>', 'cap JSONL, one root cap per line ("-" reads stdin); replaces --source');
+  const hopsOption = (dflt?: string) =>
+    new Option('--hops <n>', `chain depth per root, 1-64 (default: ${dflt ?? 'the source\'s own; 1 for --input'})`).argParser(positiveInt('--hops'));
+
+  const withRunOptions = (cmd: Command, hopsDefault?: string) => cmd.addOption(sourceOption()).addOption(inputOption()).addOption(hopsOption(hopsDefault));
+
+  const printResults = (results: ExecutionResult[], json: boolean) => {
+    if (json) return out(JSON.stringify(results, null, 2) + '\n');
+    out(results.map(resultLine).join('\n') + '\n');
+  };
+
+  program
+    .command('demo')
+    .description('run the four demo caps (agent tool, factory motion, service RPC, forking plan) and show their receipts')
+    .option('--json', 'print the full execution results as JSON')
+    .action(async (o: { json?: boolean }) => printResults(await runCaps({ source: 'demo' }), Boolean(o.json)));
+
+  program
+    .command('trace')
+    .description('show the phase evidence (place, distribute, inject, align, execute) of every cap')
+    .addOption(sourceOption())
+    .addOption(inputOption())
+    .addOption(hopsOption())
+    .action(async (o: RunOptions) => out((await runCaps(o)).map(traceBlock).join('\n') + '\n'));
+
+  program
+    .command('chain')
+    .description('run the forking plan as a bounded breadth-first continuation chain')
+    .option('--json', 'print the full execution results as JSON')
+    .addOption(hopsOption('3'))
+    .action(async (o: { json?: boolean; hops?: number }) => printResults(await runCaps({ source: 'chain', hops: o.hops }), Boolean(o.json)));
+
+  for (const [name, what] of [
+    ['triage', 'run a resync-needed cap and a rejected cap into their triage lanes'],
+    ['resume', 'run two resume caps (sealed 15 s and 300 s ago): freeze_resume and fork_on_hop_off'],
+  ] as const) {
+    program
+      .command(name)
+      .description(what)
+      .option('--json', 'print the full execution results as JSON')
+      .addOption(hopsOption('2'))
+      .action(async (o: { json?: boolean; hops?: number }) => printResults(await runCaps({ source: name, hops: o.hops }), Boolean(o.json)));
+  }
+
+  program
+    .command('emit')
+    .description('build one cap from flags, run it (with its follow-ups up to --hops) and print the results as JSON')
+    .requiredOption('--actor <id>', 'actor_id of the sender')
+    .requiredOption('--intent <intent>', 'dotted intent, e.g. agent.tool.high')
+    .option('--authority <ref>', 'authority_ref', 'sam:tool')
+    .option('--payload <json>', 'payload JSON object', jsonObject('--payload'), {})
+    .option('--actor-aint <aint>', 'actor_aint (defaults to the actor when it ends in .aint)')
+    .option('--actor-jis-pubkey <key>', 'actor_jis_pubkey')
+    .option('--executor-class <class>', 'executor_class', 'default')
+    .option('--route-class <class>', 'route_class: direct, relay, triage, local, cluster', 'direct')
+    .option('--lane-hint <lane>', 'lane id to use instead of lane:<intent>:<executor_class>')
+    .option('--parent-id <cap_id>', 'parent cap id')
+    .option('--continuation-mode <mode>', 'sets payload.continuation_mode')
+    .option('--attestation-layer <layer>', 'jis, self-signed or none', 'jis')
+    .option('--attestation-ref <ref>', 'attestation_ref')
+    .addOption(hopsOption('1'))
+    .action(async (o: Record<string, unknown>) => {
+      const bus = deps.createBus();
+      const cap = capFromFlags(o, bus);
+      out(JSON.stringify(await bus.runChain(cap, (o.hops as number | undefined) ?? 1), null, 2) + '\n');
+    });
+
+  withRunOptions(program.command('gateway-export').description(`print ${GATEWAY_CONTRACT} records as JSONL (keys sorted)`))
+    .option('--json', 'print one JSON list instead of JSONL')
+    .action(async (o: RunOptions & { json?: boolean }) => {
+      const events = gatewayEvents(await runCaps(o));
+      out(o.json ? sortedJson(events, 2) + '\n' : toJsonl(events));
+    });
+
+  withRunOptions(program.command('governance-export').description('print the governance document (what/how/who/why) of a run')).action(
+    async (o: RunOptions) => out(JSON.stringify(governanceDocument(await runCaps(o)), null, 2) + '\n'),
+  );
+
+  withRunOptions(program.command('cbom-export').description('print the CBOM document (one continuity object per cap) of a run')).action(
+    async (o: RunOptions) => out(JSON.stringify(cbomDocument(await runCaps(o)), null, 2) + '\n'),
+  );
+
+  withRunOptions(program.command('export-all').description('print gateway events, governance and CBOM of one run as one document')).action(
+    async (o: RunOptions) => out(JSON.stringify(exportAll(await runCaps(o)), null, 2) + '\n'),
+  );
+
+  program
+    .command('validate-gateway-event')
+    .description(`check records against the ${GATEWAY_CONTRACT} contract (exit 0 VALID, 1 INVALID, 2 unreadable)`)
+    .option('--input <path>', 'a .json list (or {"gateway_events": [...]}) or JSONL; "-" reads stdin')
+    .addOption(sourceOption())
+    .action(async (o: { input?: string; source: SourceName }) => {
+      let records: unknown[];
+      if (o.input !== undefined) {
+        const loaded = loadGatewayEvents(readText(o.input), o.input);
+        if (!loaded.ok) throw new CliError(loaded.error);
+        records = loaded.records;
+      } else {
+        records = gatewayEvents(await runCaps({ source: o.source }));
+      }
+      const errors = validateGatewayEvents(records);
+      if (errors.length === 0) {
+        out(`VALID\n\nrecords: ${records.length}\ncontract: ${GATEWAY_CONTRACT}\n`);
+        return;
+      }
+      out(`INVALID\n\n${errors.map((e) => `- ${e}`).join('\n')}\n`);
+      throw new CliError('', EXIT.bad);
+    });
+
+  return program;
+}
+
+function capFromFlags(o: Record<string, unknown>, bus: CapBus): Cap {
+  const payload = { ...(o.payload as Record<string, unknown>) };
+  if (o.continuationMode !== undefined) payload.continuation_mode = o.continuationMode;
+  const parsed = CapInputSchema.safeParse({
+    actor_id: o.actor,
+    intent: o.intent,
+    authority_ref: o.authority,
+    payload,
+    executor_class: o.executorClass,
+    route_class: o.routeClass,
+    lane_hint: o.laneHint ?? null,
+    parent_id: o.parentId ?? null,
+    actor_aint: o.actorAint ?? null,
+    actor_jis_pubkey: o.actorJisPubkey ?? null,
+    attestation_layer: o.attestationLayer,
+    attestation_ref: o.attestationRef ?? null,
+  });
+  if (!parsed.success) throw new CliError(`invalid cap: ${describeIssues(parsed.error)}`);
+  return completeCap(parsed.data, bus.context);
+}
+
+function resultLine(r: ExecutionResult): string {
+  const { cap, lane_id, causal_rank, lane_policy } = r.distributed;
+  const children = r.spawned_caps.length ? `  -> ${r.spawned_caps.map((c) => c.intent).join(', ')}` : '';
+  return (
+    `${cap.cap_id}  rank=${causal_rank}  ${cap.intent}  ${cap.actor_id}\n` +
+    `    lane=${lane_id} (${lane_policy.lane_class}, ${lane_policy.lane_collision_policy}, coffee=${lane_policy.coffee_lane_policy}: ${lane_policy.coffee_reason})\n` +
+    `    receipt=${r.receipt.receipt_id} outcome=${r.receipt.outcome} mode=${r.receipt.continuation_mode}${children}`
+  );
+}
+
+function traceBlock(r: ExecutionResult): string {
+  const { cap } = r.distributed;
+  const phases = r.distributed.evidence.map((e) => {
+    const facts = Object.entries(e.details)
+      .filter(([, v]) => v === null || typeof v !== 'object')
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    return `  ${e.phase.padEnd(10)} ${e.status.padEnd(14)} ${facts}`;
+  });
+  return [`${cap.cap_id} ${cap.intent} (${cap.actor_id})`, ...phases].join('\n');
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests and bins share it. */
+export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
+  const err = deps.stderr ?? ((text: string) => process.stderr.write(text));
+  const program = buildProgram(deps);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; argument errors are usage errors.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      if (error.message) err(`tibet-cap-bus: ${error.message}\n`);
+      return error.exitCode;
+    }
+    err(`tibet-cap-bus: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return 70;
+  }
+}
