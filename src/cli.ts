@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CapInputSchema, completeCap, describeIssues, type Cap } from './cap.js';
 import { SOURCE_BUILDERS, SOURCES, type SourceName } from './demo-sources.js';

@@ -66,9 +66,40 @@ export function deriveLaneShape(cap: Pick<Cap, 'intent' | 'executor_class' | 'ro
   return shape;
 }
 
+/**
+ * Lane shapes depend only on lane id, intent, executor class and route, and a bus sees few
+ * distinct combinations, so derived shapes are remembered (bounded: the cache restarts when full).
+ */
+const shapeCache = new Map<string, LaneShape>();
+const SHAPE_CACHE_LIMIT = 10_000;
+
+function cachedLaneShape(cap: Cap, laneId: string): LaneShape {
+  const key = `${laneId}\u0000${cap.intent}\u0000${cap.executor_class}\u0000${cap.route_class}`;
+  let shape = shapeCache.get(key);
+  if (shape === undefined) {
+    if (shapeCache.size >= SHAPE_CACHE_LIMIT) shapeCache.clear();
+    shape = deriveLaneShape(cap, laneId);
+    shapeCache.set(key, shape);
+  }
+  return shape;
+}
+
 /** The full lane policy of behaviour.md §4–§5 for a cap on a lane, as of `nowMs`. */
 export function deriveLanePolicy(cap: Cap, laneId: string, nowMs: number): LanePolicy {
-  return { ...deriveLaneShape(cap, laneId), ...deriveCoffee(cap, nowMs) };
+  const shape = cachedLaneShape(cap, laneId);
+  const coffee = deriveCoffee(cap, nowMs);
+  return {
+    lane_class: shape.lane_class,
+    priority: shape.priority,
+    burst_limit: shape.burst_limit,
+    preemptible: shape.preemptible,
+    executor_pool: shape.executor_pool,
+    lane_collision_policy: shape.lane_collision_policy,
+    coffee_lane_policy: coffee.coffee_lane_policy,
+    coffee_reason: coffee.coffee_reason,
+    time_diff_seconds: coffee.time_diff_seconds,
+    diff_threshold_seconds: coffee.diff_threshold_seconds,
+  };
 }
 
 /** A user-supplied derivation has the same shape as the default one. */

@@ -4,7 +4,7 @@ import { ROUTE_CLASSES, ATTESTATION_LAYERS } from './cap.js';
 import { COFFEE_POLICIES } from './coffee.js';
 import type { BusConfig } from './config.js';
 import { CONTINUATION_MODES } from './continuation.js';
-import { COLLISION_POLICIES, type LanePolicy } from './lane.js';
+import { COLLISION_POLICIES } from './lane.js';
 
 const str = z.string().nullable();
 
@@ -128,18 +128,41 @@ export function inferUsage(cap: Cap, laneId: string, config: BusConfig): Inferre
   };
 }
 
-/** Fields both usage events of a cap share. */
-export function commonUsageFields(cap: Cap, laneId: string, policy: LanePolicy, inferred: Inferred) {
+import type { CapReceipt } from './receipt.js';
+import type { DistributedCap } from './result.js';
+import type { IdSource } from './clock.js';
+import type { Measurements } from './phases.js';
+
+/** What differs between the two events of a cap. */
+interface EventKind {
+  observation_layer: UsageEvent['observation_layer'];
+  event_type: UsageEvent['event_type'];
+  timestamp: string;
+  status: string;
+  latency_ms: number;
+  details: Record<string, unknown>;
+}
+
+/**
+ * One usage event. Written out field by field (not spread from a shared object) because this
+ * runs twice per cap and a literal of fixed shape is several times cheaper to build.
+ */
+function usageEvent(id: string, kind: EventKind, d: DistributedCap, inferred: Inferred, receipt: CapReceipt, verified: boolean): UsageEvent {
+  const { cap, lane_policy: policy } = d;
   return {
+    event_id: id,
+    observation_layer: kind.observation_layer,
+    event_type: kind.event_type,
     cap_id: cap.cap_id,
     actor_id: cap.actor_id,
     intent: cap.intent,
+    timestamp: kind.timestamp,
     provider: inferred.provider,
     model: inferred.model,
     actor_aint: cap.actor_aint,
     actor_jis_pubkey: cap.actor_jis_pubkey,
     route_class: cap.route_class,
-    lane_id: laneId,
+    lane_id: d.lane_id,
     executor_class: cap.executor_class,
     trust_basis: cap.trust_basis,
     attestation_layer: cap.attestation_layer,
@@ -155,54 +178,46 @@ export function commonUsageFields(cap: Cap, laneId: string, policy: LanePolicy, 
     diff_threshold_seconds: policy.diff_threshold_seconds,
     preemptible: policy.preemptible,
     lane_priority: policy.priority,
-    emitter: 'cap-bus-runtime' as const,
+    status: kind.status,
+    latency_ms: kind.latency_ms,
+    verified,
+    continuation_mode: receipt.continuation_mode,
+    emitter: 'cap-bus-runtime',
+    details: kind.details,
   };
 }
 
-import type { CapReceipt } from './receipt.js';
-import type { DistributedCap } from './result.js';
-import type { IdSource } from './clock.js';
-import type { Measurements } from './phases.js';
-
 /**
  * behaviour.md §8: a cap-dispatched event (stamped when the cap was placed) and a cap-executed
- * event (stamped with the receipt), sharing the common fields.
+ * event (stamped with the receipt).
  */
 export function projectUsage(d: DistributedCap, receipt: CapReceipt, measured: Measurements, ids: IdSource, config: BusConfig): UsageEvent[] {
-  const { cap, lane_id, lane_policy } = d;
-  const common = commonUsageFields(cap, lane_id, lane_policy, inferUsage(cap, lane_id, config));
-  const shared = {
-    memory_slot: d.memory_slot,
-    alignment_group: d.alignment_group,
-    lane_policy,
-    payload: cap.payload,
-    method: 'POST',
-    coffee_reason: lane_policy.coffee_reason,
+  const { cap, lane_policy } = d;
+  const inferred = inferUsage(cap, d.lane_id, config);
+  const dispatched: EventKind = {
+    observation_layer: 'cap-bus',
+    event_type: 'cap-dispatched',
+    timestamp: d.evidence[0]?.recorded_at ?? receipt.created_at,
+    status: 'queued',
+    latency_ms: 0.0,
+    details: {
+      parent_id: cap.parent_id, causal_rank: d.causal_rank, memory_slot: d.memory_slot, alignment_group: d.alignment_group,
+      lane_policy, payload: cap.payload, method: 'POST', coffee_reason: lane_policy.coffee_reason,
+    },
+  };
+  const executed: EventKind = {
+    observation_layer: 'executor',
+    event_type: 'cap-executed',
+    timestamp: receipt.created_at,
+    status: receipt.outcome,
+    latency_ms: measured.latency_ms,
+    details: {
+      parent_id: cap.parent_id, receipt_id: receipt.receipt_id, outcome: receipt.outcome, memory_slot: d.memory_slot,
+      alignment_group: d.alignment_group, lane_policy, payload: cap.payload, method: 'POST', coffee_reason: lane_policy.coffee_reason,
+    },
   };
   return [
-    {
-      event_id: `evt_${ids.hex16()}`,
-      observation_layer: 'cap-bus',
-      event_type: 'cap-dispatched',
-      timestamp: d.evidence[0]?.recorded_at ?? receipt.created_at,
-      ...common,
-      status: 'queued',
-      latency_ms: 0.0,
-      verified: measured.verified,
-      continuation_mode: receipt.continuation_mode,
-      details: { parent_id: cap.parent_id, causal_rank: d.causal_rank, ...shared },
-    },
-    {
-      event_id: `evt_${ids.hex16()}`,
-      observation_layer: 'executor',
-      event_type: 'cap-executed',
-      timestamp: receipt.created_at,
-      ...common,
-      status: receipt.outcome,
-      latency_ms: measured.latency_ms,
-      verified: measured.verified,
-      continuation_mode: receipt.continuation_mode,
-      details: { parent_id: cap.parent_id, receipt_id: receipt.receipt_id, outcome: receipt.outcome, ...shared },
-    },
+    usageEvent(`evt_${ids.hex16()}`, dispatched, d, inferred, receipt, measured.verified),
+    usageEvent(`evt_${ids.hex16()}`, executed, d, inferred, receipt, measured.verified),
   ];
 }

@@ -8,13 +8,17 @@ import type { CausalHint, Placer } from '../../src/phases.js';
  */
 export class LamportPlacer implements Placer {
   private clock = 0;
-  /** ranks of recent caps, so a child can be placed after a parent this runtime saw */
-  private readonly ranks = new Map<string, number>();
+  /**
+   * Ranks of recent caps, so a child is placed after a parent this runtime saw. Two generations
+   * bound memory in O(1): when the young map fills, it becomes the old one and the oldest go.
+   */
+  private young = new Map<string, number>();
+  private old = new Map<string, number>();
 
   constructor(private readonly rememberLimit = 100_000) {}
 
   place(cap: Cap, hint: CausalHint) {
-    const parentRank = cap.parent_id === null ? 0 : (this.ranks.get(cap.parent_id) ?? 0);
+    const parentRank = cap.parent_id === null ? 0 : (this.young.get(cap.parent_id) ?? this.old.get(cap.parent_id) ?? 0);
     const presented = hint.lamport !== undefined && Number.isSafeInteger(hint.lamport) ? hint.lamport : 0;
     this.clock = Math.max(this.clock, parentRank, presented) + 1;
     this.remember(cap.cap_id, this.clock);
@@ -27,8 +31,10 @@ export class LamportPlacer implements Placer {
   }
 
   private remember(capId: string, rank: number) {
-    this.ranks.set(capId, rank);
-    // Maps iterate in insertion order, so the first key is the oldest.
-    if (this.ranks.size > this.rememberLimit) this.ranks.delete(this.ranks.keys().next().value!);
+    this.young.set(capId, rank);
+    if (this.young.size >= this.rememberLimit / 2) {
+      this.old = this.young;
+      this.young = new Map();
+    }
   }
 }

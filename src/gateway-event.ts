@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { ATTESTATION_LAYERS, ROUTE_CLASSES } from './cap.js';
+import { COFFEE_POLICIES } from './coffee.js';
+import { sortedJson } from './json.js';
+import { COLLISION_POLICIES } from './lane.js';
+import type { ExecutionResult } from './result.js';
+import type { UsageEvent } from './usage-event.js';
+
+export const GATEWAY_CONTRACT = 'tibet-cap-bus.gateway-event.v1';
+export const GATEWAY_ACTOR = 'jis:tibet-cap-bus';
+
+/** What sealing learned about one cap: its content hash and whether its signature checked out. */
+export interface SealFacts {
+  content_hash: string | null;
+  verified: boolean;
+}
+
+const nullableString = z.string().nullable();
+
+/**
+ * The record this project emits (behaviour.md §9). Types describe what is emitted; the contract
+ * validator (validator.ts) is what decides acceptance, and it is stricter in places (it requires
+ * provider and model, which a cap outside the agent/service/factory families leaves null).
+ */
+export const GatewayEventSchema = z
+  .looseObject({
+    event_id: z.string(),
+    observation_layer: z.literal('tibet-gateway'),
+    timestamp: z.string(),
+    operation_id: z.string(),
+    thread_id: z.string(),
+    request_id: z.string(),
+    envelope_id: z.string(),
+    token_id: z.string(),
+    parent_id: nullableString,
+    agent_id: z.string(),
+    actor_aint: nullableString,
+    actor_jis_pubkey: nullableString,
+    intent: z.string(),
+    method: z.string(),
+    target_url: nullableString,
+    provider: nullableString,
+    model: nullableString,
+    payload: z.record(z.string(), z.unknown()),
+    route_class: z.enum(ROUTE_CLASSES),
+    transport: z.string(),
+    surface: z.string(),
+    lane_class: z.string(),
+    lane_collision_policy: z.enum(COLLISION_POLICIES),
+    coffee_lane_policy: z.enum(COFFEE_POLICIES),
+    coffee_reason: z.string(),
+    time_diff_seconds: z.number().nullable(),
+    diff_threshold_seconds: z.number(),
+    preemptible: z.boolean(),
+    lane_priority: z.number(),
+    gateway_actor: z.string(),
+    status: z.string(),
+    verified: z.boolean(),
+    latency_ms: z.number(),
+    content_hash: nullableString.describe('sha256:<hex> of the sealed cap; null when the cap was not sealed'),
+    attestation_layer: z.enum(ATTESTATION_LAYERS),
+    attestation_ref: nullableString,
+    _emitter: z.string(),
+  })
+  .meta({
+    id: 'GatewayEvent',
+    title: `GatewayEvent (${GATEWAY_CONTRACT})`,
+    description: 'One executed cap as a tibet-gateway event record; unknown extra fields are allowed.',
+  });
+
+export type GatewayEvent = z.output<typeof GatewayEventSchema>;
+
+/** One gateway record from one cap-executed usage event of `result`. */
+function fromUsageEvent(result: ExecutionResult, event: UsageEvent, seal: SealFacts | undefined): GatewayEvent {
+  const cap = result.distributed.cap;
+  return {
+    event_id: event.event_id,
+    observation_layer: 'tibet-gateway',
+    timestamp: event.timestamp,
+    operation_id: event.cap_id,
+    thread_id: event.cap_id,
+    request_id: event.cap_id,
+    envelope_id: event.cap_id,
+    token_id: event.attestation_ref ?? event.event_id,
+    parent_id: cap.parent_id,
+    agent_id: event.actor_aint ?? event.actor_id,
+    actor_aint: event.actor_aint,
+    actor_jis_pubkey: event.actor_jis_pubkey,
+    intent: event.intent,
+    method: 'POST',
+    target_url: event.target_url,
+    provider: event.provider,
+    model: event.model,
+    // a cap always carries a payload; an empty one is replaced so consumers still see what was asked
+    payload: Object.keys(cap.payload).length > 0 ? cap.payload : { intent: event.intent },
+    route_class: event.route_class,
+    transport: event.transport,
+    surface: event.surface,
+    lane_class: event.lane_class,
+    lane_collision_policy: event.lane_collision_policy,
+    coffee_lane_policy: event.coffee_lane_policy,
+    coffee_reason: event.coffee_reason,
+    time_diff_seconds: event.time_diff_seconds,
+    diff_threshold_seconds: event.diff_threshold_seconds,
+    preemptible: event.preemptible,
+    lane_priority: event.lane_priority,
+    gateway_actor: GATEWAY_ACTOR,
+    status: event.status,
+    verified: verifiedOf(event, seal),
+    latency_ms: event.latency_ms,
+    content_hash: seal?.content_hash ?? null,
+    attestation_layer: event.attestation_layer,
+    attestation_ref: event.attestation_ref,
+    _emitter: event.emitter,
+  };
+}
+
+/**
+ * Whether the cap's seal was verified. A seal checked outside the run (sealing of exported
+ * results) knows better than the run's usage event, which only knows what the bus checked.
+ */
+export function verifiedOf(event: Pick<UsageEvent, 'verified'>, seal: SealFacts | undefined): boolean {
+  return seal?.verified ?? event.verified;
+}
+
+const isExecuted = (event: UsageEvent) => event.event_type === 'cap-executed';
+
+/** The gateway record of one result (its cap-executed event). */
+export function toGatewayEvent(result: ExecutionResult, seal?: SealFacts): GatewayEvent {
+  const event = result.usage_events.find(isExecuted);
+  if (!event) throw new Error(`result of ${result.distributed.cap.cap_id} has no cap-executed usage event`);
+  return fromUsageEvent(result, event, seal);
+}
+
+/** behaviour.md §9: one record per cap-executed usage event, in result order. */
+export function gatewayEvents(results: readonly ExecutionResult[], seals?: ReadonlyMap<string, SealFacts>): GatewayEvent[] {
+  return results.flatMap((result) =>
+    result.usage_events.filter(isExecuted).map((event) => fromUsageEvent(result, event, seals?.get(result.distributed.cap.cap_id))),
+  );
+}
+
+/** JSONL: one JSON object per line, keys sorted at every depth, newline-terminated. */
+export function toJsonl(records: readonly unknown[]): string {
+  return records.map((record) => sortedJson(record) + '\n').join('');
+}
