@@ -6,6 +6,8 @@ import { CapReceiptSchema } from './receipt.js';
 import { DistributedCapSchema, ExecutionResultSchema } from './result.js';
 import { UsageEventSchema } from './usage-event.js';
 import { GatewayEventSchema } from './gateway-event.js';
+import { GovernanceDocumentSchema } from './governance.js';
+import { CbomDocumentSchema } from './cbom.js';
 
 /** The core record schemas and the file each is published as under schemas/. */
 export const CORE_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
