@@ -17,7 +17,7 @@ function forkingPlan(ctx: CapContext): Cap {
   return makeCap(
     {
       actor_id: 'planner.aint',
-      intent: 'agent.plan.fork',
+      intent: 'agent.plan.rollout',
       authority_ref: 'sam:plan',
       executor_class: 'agent-plan',
       route_class: 'relay',
