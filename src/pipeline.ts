@@ -88,25 +88,23 @@ export class CapBus {
 
   /**
    * Breadth-first from one root: depth 0 is the root; follow-ups only while depth + 1 < maxHops.
-   * A whole depth is in flight at once, so siblings contend on their lanes as on a live bus;
-   * results keep breadth-first order however execution interleaved.
+   * Each follow-up is submitted the moment its parent's receipt exists (no barrier per depth),
+   * so caps contend on their lanes as on a live bus; results still come back breadth-first.
    */
   async runChain(root: Cap, maxHops: number, hint: CausalHint = {}): Promise<ExecutionResult[]> {
-    const results: ExecutionResult[] = [];
-    let frontier = [root];
-    for (let depth = 0; frontier.length > 0; depth++) {
-      const spawn = depth + 1 < maxHops;
-      const level = await Promise.all(frontier.map((cap) => this.run(cap, { spawn, hint: depth === 0 ? hint : {} })));
-      results.push(...level);
-      frontier = level.flatMap((r) => r.spawned_caps);
-    }
-    return results;
+    return breadthFirst(await this.runTree(root, 0, maxHops, hint));
   }
 
   /** All roots are submitted at once, in order; results come back root by root, each chain breadth-first. */
   async runRoots(roots: readonly Cap[], maxHops: number): Promise<ExecutionResult[]> {
-    const chains = await Promise.all(roots.map((root) => this.runChain(root, maxHops)));
-    return chains.flat();
+    const trees = await Promise.all(roots.map((root) => this.runTree(root, 0, maxHops, {})));
+    return trees.flatMap(breadthFirst);
+  }
+
+  private async runTree(cap: Cap, depth: number, maxHops: number, hint: CausalHint): Promise<ChainNode> {
+    const result = await this.run(cap, { spawn: depth + 1 < maxHops, hint });
+    const children = result.spawned_caps.length === 0 ? [] : await Promise.all(result.spawned_caps.map((child) => this.runTree(child, depth + 1, maxHops, {})));
+    return { result, children };
   }
 
   /** ISO stamp of the clock, computed once per millisecond (stamping is on the hot path). */
@@ -122,6 +120,19 @@ export class CapBus {
   private evidence(phase: PhaseEvidence['phase'], status: string, details: Details): PhaseEvidence {
     return { phase, status, details, recorded_at: this.stamp() };
   }
+}
+
+interface ChainNode {
+  result: ExecutionResult;
+  children: ChainNode[];
+}
+
+function breadthFirst(root: ChainNode): ExecutionResult[] {
+  const out: ExecutionResult[] = [];
+  for (let level = [root]; level.length > 0; level = level.flatMap((node) => node.children)) {
+    for (const node of level) out.push(node.result);
+  }
+  return out;
 }
 
 const roundMicros = (ms: number) => Math.round(ms * 1000) / 1000;

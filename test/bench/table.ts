@@ -1,0 +1,33 @@
+/** One line of the benchmark table. `target` says what the number is compared against. */
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  target?: string;
+  /** whether the measured value meets the target (undefined when there is none) */
+  met?: boolean;
+}
+
+export function printTable(title: string, rows: readonly BenchRow[]): void {
+  const fmt = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
+  const cells = rows.map((r) => [r.name, `${fmt(r.value)} ${r.unit}`, r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
+  const head = ['measure', 'value', 'target / comparison', 'met'];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => '| ' + c.map((x, i) => x.padEnd(widths[i]!)).join(' | ') + ' |';
+  console.log(`\n${title}\n`);
+  console.log(line(head));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const c of cells) console.log(line(c));
+}
+
+/** Runs `work` (which processes `count` items) after a warm-up and returns the best items/s of `rounds`. */
+export async function throughput(count: number, work: () => Promise<void> | void, rounds = 5): Promise<number> {
+  await work();
+  let best = 0;
+  for (let i = 0; i < rounds; i++) {
+    const started = performance.now();
+    await work();
+    best = Math.max(best, count / ((performance.now() - started) / 1000));
+  }
+  return best;
+}
