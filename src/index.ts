@@ -1,0 +1,22 @@
+// The public API of the core. Phase implementations live in tibet-cap-bus/adapters/*.
+export * from './cap.js';
+export * from './clock.js';
+export * from './coffee.js';
+export * from './config.js';
+export * from './continuation.js';
+export * from './evidence.js';
+export * from './lane.js';
+export * from './phases.js';
+export * from './pipeline.js';
+export * from './receipt.js';
+export * from './result.js';
+export * from './usage-event.js';
+export * from './gateway-event.js';
+export * from './validator.js';
+export * from './governance.js';
+export * from './cbom.js';
+export * from './export.js';
+export * from './demo-sources.js';
+export * from './input.js';
+export { sortedJson } from './json.js';
+export { VERSION } from './version.js';
