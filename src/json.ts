@@ -1,6 +1,29 @@
-/** JSON with object keys sorted at every depth, as the JSONL exports promise. */
+/**
+ * JSON with object keys sorted at every depth, as the exports promise. Written directly rather
+ * than via sorted copies: faster, and JS objects would put integer-like keys first again, where a
+ * real sort (and Python's sort_keys) puts "" before "0" before "a".
+ */
 export function sortedJson(value: unknown, indent?: number): string {
-  return JSON.stringify(sortKeys(value), null, indent);
+  return writeSorted(value, indent ? ' '.repeat(indent) : '', '\n');
+}
+
+function writeSorted(value: unknown, step: string, margin: string): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(value);
+  const inner = margin + step;
+  const [open, colon] = step ? [inner, ': '] : ['', ':'];
+  const parts: string[] = [];
+  if (Array.isArray(value)) {
+    for (const item of value) parts.push(item === undefined || typeof item === 'function' ? 'null' : writeSorted(item, step, inner));
+    return parts.length === 0 ? '[]' : '[' + open + parts.join(',' + open) + (step ? margin : '') + ']';
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined || typeof item === 'function') continue;
+    parts.push(JSON.stringify(key) + colon + writeSorted(item, step, inner));
+  }
+  return parts.length === 0 ? '{}' : '{' + open + parts.join(',' + open) + (step ? margin : '') + '}';
 }
 
 export function sortKeys(value: unknown): unknown {
