@@ -1,6 +1,10 @@
 import { CORE_SCHEMAS, type PublishedSchema } from '../../src/schemas.js';
+import { TwinAuditTokenSchema, TwinDeviceSchema, TwinStateSchema } from '../../adapters/twin-guard/index.js';
 
 /** Every schema file under schemas/: core records plus those adapters define. */
 export const PUBLISHED_SCHEMAS: Readonly<Record<string, PublishedSchema>> = {
   ...CORE_SCHEMAS,
+  'twin-state.schema.json': { schema: TwinStateSchema, io: 'input' },
+  'twin-device.schema.json': { schema: TwinDeviceSchema, io: 'input' },
+  'twin-audit-token.schema.json': { schema: TwinAuditTokenSchema, io: 'output' },
 };

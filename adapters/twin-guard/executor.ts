@@ -1,0 +1,54 @@
+import type { Executor, ExecutorVerdict } from '../../src/phases.js';
+import type { DistributedCap } from '../../src/result.js';
+import type { TwinGuard } from './guard.js';
+import type { TwinSide } from './state.js';
+
+/** State caps: their payload is the state, their actor the reporter. The bus calls the twin side `virtual`. */
+export const STATE_INTENTS: ReadonlyMap<string, TwinSide> = new Map([
+  ['twin.state.physical', 'physical'],
+  ['twin.state.virtual', 'twin'],
+]);
+
+export interface GuardExecutorOptions {
+  /** intents starting with one of these move industrial equipment and must pass the guard */
+  prefixes?: readonly string[];
+  /** intents containing one of these are exempt: triage follow-ups hand a block to people, they move nothing */
+  exempt?: readonly string[];
+  /** whether the bus verified the cap's seal; until sealing is wired in, nothing is */
+  verifiedOf?: (distributed: DistributedCap) => boolean;
+}
+
+/**
+ * Wraps any executor with the twin guard. State caps update the guard (and run nothing else);
+ * a guarded intent runs only when its device's physical and twin states are provably in sync,
+ * and is otherwise answered `resync-needed` so the bus sends it to the triage.resync lane.
+ */
+export function guardExecutor(inner: Executor, guard: TwinGuard, options: GuardExecutorOptions = {}): Executor {
+  const { prefixes = ['factory.'], exempt = ['.triage.'], verifiedOf = () => false } = options;
+  const guarded = (intent: string) => prefixes.some((p) => intent.startsWith(p)) && !exempt.some((e) => intent.includes(e));
+
+  return {
+    // async, but everything before `inner` runs synchronously, so caps submitted in order update and check in order
+    async execute(distributed: DistributedCap): Promise<ExecutorVerdict> {
+      const { cap } = distributed;
+      const side = STATE_INTENTS.get(cap.intent);
+      if (side) {
+        const update = guard.update(side, cap.payload, { actor_id: cap.actor_id, verified: verifiedOf(distributed) });
+        if (!update.ok) return { accepted: false, continuation_mode: 'reject', reason: update.error };
+        return { details: { twin_state_update: update } };
+      }
+      if (!guarded(cap.intent)) return inner.execute(distributed);
+
+      const deviceId = cap.payload.device_id;
+      if (typeof deviceId !== 'string' || deviceId === '') {
+        return { accepted: false, continuation_mode: 'reject', reason: `twin guard: ${cap.intent} names no payload.device_id` };
+      }
+      const decision = guard.check(deviceId, cap.intent);
+      if (!decision.allowed) {
+        return { accepted: false, continuation_mode: 'resync-needed', reason: `twin guard ${decision.reason}`, details: { twin_decision: decision } };
+      }
+      const verdict = await inner.execute(distributed);
+      return { ...verdict, details: { ...verdict.details, twin_decision: decision } };
+    },
+  };
+}

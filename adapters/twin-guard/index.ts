@@ -1,0 +1,7 @@
+export * from './audit.js';
+export * from './checks.js';
+export * from './cli.js';
+export * from './executor.js';
+export * from './guard.js';
+export * from './profiles.js';
+export * from './state.js';
