@@ -26,18 +26,47 @@ export class CliError extends Error {
   }
 }
 
+/** Flags of every command that runs caps; the bin's adapters give them meaning. */
+export interface RunFlags {
+  /** JSON list of twin devices: factory.* caps then pass the twin sync guard */
+  twinDevices?: string;
+}
+
+/** A bus built for one command, plus what its adapters add to export-all. */
+export interface CliBus {
+  bus: CapBus;
+  /** extra export-all sections (e.g. `twin_audit`), read after the run */
+  sections?(): Record<string, unknown>;
+}
+
 /** What the CLI needs from outside core: a way to build a bus (adapters decide which). */
 export interface CliDeps {
-  createBus(): CapBus;
+  createBus(flags: RunFlags, tools: CliTools): CliBus;
+  /** adds adapter commands (twin, serve, tail …) */
+  extend?(program: Command, tools: CliTools): void;
   stdout?: (text: string) => void;
   stderr?: (text: string) => void;
   readStdin?: () => string;
 }
 
-interface RunOptions {
+interface RunOptions extends RunFlags {
   source?: SourceName;
   input?: string;
   hops?: number;
+}
+
+/** A run's results and the bus that produced them. */
+interface Run {
+  results: ExecutionResult[];
+  cliBus: CliBus;
+}
+
+/** Helpers adapter commands share with the core commands. */
+export interface CliTools {
+  out(text: string): void;
+  readText(path: string): string;
+  /** adds the flags of commands that run caps */
+  withRunFlags(cmd: Command): Command;
 }
 
 const positiveInt = (name: string) => (value: string) => {
@@ -68,8 +97,12 @@ export function buildProgram(deps: CliDeps): Command {
   };
 
   /** Runs a named source or an --input file, each root a chain of `hops` (source default when unset). */
-  async function runCaps(options: RunOptions): Promise<ExecutionResult[]> {
-    const bus = deps.createBus();
+  async function runCaps(options: RunOptions): Promise<Run> {
+    const cliBus = deps.createBus(options, tools);
+    return { results: await runOn(cliBus.bus, options), cliBus };
+  }
+
+  async function runOn(bus: CapBus, options: RunOptions): Promise<ExecutionResult[]> {
     if (options.input !== undefined) {
       const { entries, problems } = parseCapLines(readText(options.input), bus.context);
       if (problems.length > 0) {
@@ -99,48 +132,43 @@ export function buildProgram(deps: CliDeps): Command {
   const hopsOption = (dflt?: string) =>
     new Option('--hops <n>', `chain depth per root, 1-64 (default: ${dflt ?? 'the source\'s own; 1 for --input'})`).argParser(positiveInt('--hops'));
 
-  const withRunOptions = (cmd: Command, hopsDefault?: string) => cmd.addOption(sourceOption()).addOption(inputOption()).addOption(hopsOption(hopsDefault));
+  const withRunFlags = (cmd: Command) => cmd.option('--twin-devices <file>', 'JSON list of twin devices; factory.* caps must then pass the twin sync guard');
+  const tools: CliTools = { out, readText, withRunFlags };
+  const withRunOptions = (cmd: Command, hopsDefault?: string) =>
+    withRunFlags(cmd.addOption(sourceOption()).addOption(inputOption()).addOption(hopsOption(hopsDefault)));
 
   const printResults = (results: ExecutionResult[], json: boolean) => {
     if (json) return out(JSON.stringify(results, null, 2) + '\n');
     out(results.map(resultLine).join('\n') + '\n');
   };
 
-  program
-    .command('demo')
+  withRunFlags(program.command('demo'))
     .description('run the four demo caps (agent tool, factory motion, service RPC, forking plan) and show their receipts')
     .option('--json', 'print the full execution results as JSON')
-    .action(async (o: { json?: boolean }) => printResults(await runCaps({ source: 'demo' }), Boolean(o.json)));
+    .action(async (o: RunOptions & { json?: boolean }) => printResults((await runCaps({ ...o, source: 'demo' })).results, Boolean(o.json)));
 
-  program
-    .command('trace')
+  withRunOptions(program.command('trace'))
     .description('show the phase evidence (place, distribute, inject, align, execute) of every cap')
-    .addOption(sourceOption())
-    .addOption(inputOption())
-    .addOption(hopsOption())
-    .action(async (o: RunOptions) => out((await runCaps(o)).map(traceBlock).join('\n') + '\n'));
+    .action(async (o: RunOptions) => out((await runCaps(o)).results.map(traceBlock).join('\n') + '\n'));
 
-  program
-    .command('chain')
+  withRunFlags(program.command('chain'))
     .description('run the forking plan as a bounded breadth-first continuation chain')
     .option('--json', 'print the full execution results as JSON')
     .addOption(hopsOption('3'))
-    .action(async (o: { json?: boolean; hops?: number }) => printResults(await runCaps({ source: 'chain', hops: o.hops }), Boolean(o.json)));
+    .action(async (o: RunOptions & { json?: boolean }) => printResults((await runCaps({ ...o, source: 'chain' })).results, Boolean(o.json)));
 
   for (const [name, what] of [
     ['triage', 'run a resync-needed cap and a rejected cap into their triage lanes'],
     ['resume', 'run two resume caps (sealed 15 s and 300 s ago): freeze_resume and fork_on_hop_off'],
   ] as const) {
-    program
-      .command(name)
+    withRunFlags(program.command(name))
       .description(what)
       .option('--json', 'print the full execution results as JSON')
       .addOption(hopsOption('2'))
-      .action(async (o: { json?: boolean; hops?: number }) => printResults(await runCaps({ source: name, hops: o.hops }), Boolean(o.json)));
+      .action(async (o: RunOptions & { json?: boolean }) => printResults((await runCaps({ ...o, source: name })).results, Boolean(o.json)));
   }
 
-  program
-    .command('emit')
+  withRunFlags(program.command('emit'))
     .description('build one cap from flags, run it (with its follow-ups up to --hops) and print the results as JSON')
     .requiredOption('--actor <id>', 'actor_id of the sender')
     .requiredOption('--intent <intent>', 'dotted intent, e.g. agent.tool.high')
@@ -157,7 +185,7 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--attestation-ref <ref>', 'attestation_ref')
     .addOption(hopsOption('1'))
     .action(async (o: Record<string, unknown>) => {
-      const bus = deps.createBus();
+      const { bus } = deps.createBus(o as RunFlags, tools);
       const cap = capFromFlags(o, bus);
       out(JSON.stringify(await bus.runChain(cap, (o.hops as number | undefined) ?? 1), null, 2) + '\n');
     });
@@ -165,20 +193,23 @@ export function buildProgram(deps: CliDeps): Command {
   withRunOptions(program.command('gateway-export').description(`print ${GATEWAY_CONTRACT} records as JSONL (keys sorted)`))
     .option('--json', 'print one JSON list instead of JSONL')
     .action(async (o: RunOptions & { json?: boolean }) => {
-      const events = gatewayEvents(await runCaps(o));
+      const events = gatewayEvents((await runCaps(o)).results);
       out(o.json ? sortedJson(events, 2) + '\n' : toJsonl(events));
     });
 
   withRunOptions(program.command('governance-export').description('print the governance document (what/how/who/why) of a run')).action(
-    async (o: RunOptions) => out(JSON.stringify(governanceDocument(await runCaps(o)), null, 2) + '\n'),
+    async (o: RunOptions) => out(JSON.stringify(governanceDocument((await runCaps(o)).results), null, 2) + '\n'),
   );
 
   withRunOptions(program.command('cbom-export').description('print the CBOM document (one continuity object per cap) of a run')).action(
-    async (o: RunOptions) => out(JSON.stringify(cbomDocument(await runCaps(o)), null, 2) + '\n'),
+    async (o: RunOptions) => out(JSON.stringify(cbomDocument((await runCaps(o)).results), null, 2) + '\n'),
   );
 
   withRunOptions(program.command('export-all').description('print gateway events, governance and CBOM of one run as one document')).action(
-    async (o: RunOptions) => out(JSON.stringify(exportAll(await runCaps(o)), null, 2) + '\n'),
+    async (o: RunOptions) => {
+      const { results, cliBus } = await runCaps(o);
+      out(JSON.stringify({ ...exportAll(results), ...cliBus.sections?.() }, null, 2) + '\n');
+    },
   );
 
   program
@@ -193,7 +224,7 @@ export function buildProgram(deps: CliDeps): Command {
         if (!loaded.ok) throw new CliError(loaded.error);
         records = loaded.records;
       } else {
-        records = gatewayEvents(await runCaps({ source: o.source }));
+        records = gatewayEvents((await runCaps({ source: o.source })).results);
       }
       const errors = validateGatewayEvents(records);
       if (errors.length === 0) {
@@ -204,6 +235,7 @@ export function buildProgram(deps: CliDeps): Command {
       throw new CliError('', EXIT.bad);
     });
 
+  deps.extend?.(program, tools);
   return program;
 }
 

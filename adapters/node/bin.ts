@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runCli } from '../../src/cli.js';
-import { createMemoryBus } from '../memory/index.js';
+import { registerTwinCommands } from '../twin-guard/index.js';
+import { composeBus } from './compose.js';
 
 // A closed pipe (e.g. `| head`) is the reader's choice, not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -8,5 +9,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-const code = await runCli(process.argv.slice(2), { createBus: () => createMemoryBus() });
-process.exitCode = code;
+process.exitCode = await runCli(process.argv.slice(2), {
+  createBus: composeBus,
+  extend: (program, tools) => registerTwinCommands(program, tools),
+});

@@ -5,3 +5,4 @@ export * from './executor.js';
 export * from './guard.js';
 export * from './profiles.js';
 export * from './state.js';
+export * from './commands.js';

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { CliError, type CliTools } from '../../src/cli.js';
+import { describeIssues } from '../../src/cap.js';
+import { twinInfoText, runTwinDemo } from './cli.js';
+import { TwinGuard } from './guard.js';
+import { twinProfilesJson, twinProfilesText } from './profiles.js';
+import { TwinDeviceSchema, type TwinDevice } from './state.js';
+
+const DevicesSchema = z.array(TwinDeviceSchema).min(1, 'expected at least one device');
+
+/** Reads a `--twin-devices` file: a JSON list of devices; errors name the file and the device. */
+export function loadTwinDevices(path: string, readText: (path: string) => string): TwinDevice[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(readText(path));
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`${path}: not JSON (${(error as Error).message})`);
+  }
+  const parsed = DevicesSchema.safeParse(value);
+  if (!parsed.success) throw new CliError(`${path}: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export function guardFor(devices: readonly TwinDevice[], options: ConstructorParameters<typeof TwinGuard>[0] = {}): TwinGuard {
+  const guard = new TwinGuard(options);
+  for (const device of devices) guard.register(device);
+  return guard;
+}
+
+/** `twin demo | profiles | info`. */
+export function registerTwinCommands(program: Command, tools: CliTools): void {
+  const twin = program.command('twin').description('the twin sync guard: no industrial action without proven synchronization');
+  twin
+    .command('demo')
+    .description('the crane scenario through the bus: out of sync → blocked and triaged; in sync → executed')
+    .option('--json', 'print steps, audit tokens and counters as JSON')
+    .action(async (o: { json?: boolean }) => tools.out((await runTwinDemo({ json: Boolean(o.json) })).lines.join('\n') + '\n'));
+  twin
+    .command('profiles')
+    .description('industry profiles: drift and state-age limits, safety-critical flag, example assets')
+    .option('--json', 'print as JSON')
+    .action((o: { json?: boolean }) => tools.out((o.json ? twinProfilesJson() : twinProfilesText()) + '\n'));
+  twin
+    .command('info')
+    .description('what the guard checks; with --twin-devices, the registered devices')
+    .option('--twin-devices <file>', 'JSON list of twin devices')
+    .action((o: { twinDevices?: string }) => {
+      const guard = o.twinDevices === undefined ? undefined : guardFor(loadTwinDevices(o.twinDevices, tools.readText));
+      tools.out(twinInfoText(guard) + '\n');
+    });
+}
