@@ -1,0 +1,107 @@
+import { closeSync, fchmodSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { z } from 'zod';
+import { fromHex, hex } from './bytes.js';
+import { describeIssues } from './cap.js';
+import { keyText, nobleBackend, type Ed25519Backend, type SigningKey } from './seal.js';
+
+/** Key files (one signer's secret) and keyrings (which actor may sign with which key), product.md §3. */
+
+const KEY_TEXT = /^ed25519:[0-9a-f]{64}$/;
+const publicKeyText = z.string().regex(KEY_TEXT, 'must be "ed25519:" followed by 64 lowercase hex digits');
+
+export const KeyFileSchema = z
+  .object({
+    public_key: publicKeyText,
+    secret_key: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (the 32-byte Ed25519 seed)'),
+    actor: z.string().min(1, 'actor must not be empty').nullable().default(null),
+  })
+  .strict()
+  .meta({
+    id: 'KeyFile',
+    title: 'KeyFile',
+    description: 'An Ed25519 signing key: public key, secret seed and the actor it signs for.',
+  });
+
+export type KeyFile = z.output<typeof KeyFileSchema>;
+
+export const KeyringSchema = z
+  .object({
+    actors: z.record(z.string().min(1, 'actor names must not be empty'), z.array(publicKeyText)),
+    bus: publicKeyText.optional(),
+  })
+  .strict()
+  .meta({
+    id: 'Keyring',
+    title: 'Keyring',
+    description: 'Binds actors to the Ed25519 keys they may seal caps with, and names the bus key.',
+  });
+
+export type Keyring = z.output<typeof KeyringSchema>;
+
+export function signingKeyFromSeed(seed: Uint8Array, backend: Ed25519Backend = nobleBackend): SigningKey {
+  return { seed, publicKey: backend.publicKey(seed) };
+}
+
+export function generateKeyFile(actor?: string): KeyFile {
+  const key = signingKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)));
+  return { public_key: keyText(key.publicKey), secret_key: hex(key.seed), actor: actor ?? null };
+}
+
+/** Throws when the stated public key is not the one the seed derives: a mixed-up file signs for nobody. */
+export function signingKeyFromFile(keyFile: KeyFile): SigningKey {
+  const seed = fromHex(keyFile.secret_key);
+  if (seed === null || seed.length !== 32) throw new Error('secret_key must be 64 hex digits');
+  const key = signingKeyFromSeed(seed);
+  const derived = keyText(key.publicKey);
+  if (keyFile.public_key !== derived) throw new Error(`public_key does not match secret_key (the seed derives ${derived})`);
+  return key;
+}
+
+export function loadKeyFile(path: string): KeyFile {
+  const keyFile = parseFile(path, 'key file', KeyFileSchema);
+  try {
+    signingKeyFromFile(keyFile);
+  } catch (err) {
+    throw new Error(`key file ${path}: ${(err as Error).message}`);
+  }
+  return keyFile;
+}
+
+export function loadKeyring(path: string): Keyring {
+  return parseFile(path, 'keyring', KeyringSchema);
+}
+
+function parseFile<T extends z.ZodType>(path: string, what: string, schema: T): z.output<T> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${what} ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new Error(`${what} ${path}: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Writes a key file readable by its owner only; the mode is set before the secret is written. */
+export function writeKeyFile(path: string, keyFile: KeyFile): void {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    // An existing file keeps its old mode on open, so tighten it explicitly.
+    fchmodSync(fd, 0o600);
+    writeSync(fd, `${JSON.stringify(keyFile, null, 2)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when the keyring lists kidText for any of the named actors. */
+export function isBound(keyring: Keyring, actorNames: string[], kidText: string): boolean {
+  return actorNames.some((name) => Object.hasOwn(keyring.actors, name) && keyring.actors[name]!.includes(kidText));
+}

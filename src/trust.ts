@@ -1,0 +1,94 @@
+import { CapSchema, parseCap, type Cap, type CapContext } from './cap.js';
+import { decodeCbor } from './cbor.js';
+import { isPlainObject } from './json.js';
+import { isBound, type Keyring } from './keys.js';
+import { openSealed, sealRecord, type Ed25519Backend, type Sealed, type SigningKey } from './seal.js';
+
+/** The trust outcome of a sealed cap (product.md §3): verified with a trust level, or rejected with a reason. */
+export type CapTrust =
+  | { ok: true; cap: Cap; content_hash: string; kid_text: string; trust: 'jis' | 'self-signed'; verified: true }
+  | {
+      ok: false;
+      code: string;
+      reason: string;
+      content_hash?: string;
+      /** The cap's text fields as far as they could be read, so the rejection receipt can name them. */
+      partial?: Record<string, string>;
+    };
+
+export interface TrustOptions {
+  keyring?: Keyring;
+  maxBytes?: number;
+  backend?: Ed25519Backend;
+  ctx: CapContext;
+}
+
+const CAP_FIELDS = Object.keys(CapSchema.shape);
+
+export function sealCap(cap: Cap, key: SigningKey, backend?: Ed25519Backend): Sealed {
+  return sealRecord(cap, key, backend);
+}
+
+/** Opens a sealed cap and decides whether its signer may speak for its actor. Never throws. */
+export function checkSealedCap(bytes: Uint8Array, options: TrustOptions): CapTrust {
+  const opened = openSealed(bytes, { maxBytes: options.maxBytes, backend: options.backend });
+  if (!opened.ok) {
+    const partial = opened.payload === undefined ? undefined : partialCap(decodedRecord(opened.payload));
+    return { ok: false, code: opened.code, reason: opened.reason, content_hash: opened.content_hash, partial };
+  }
+  const { content_hash, kid_text, record } = opened;
+  const reject = (code: string, reason: string): CapTrust => ({ ok: false, code, reason, content_hash, partial: partialCap(record) });
+
+  if (isPlainObject(record)) {
+    // Generated fields would differ on every reading, and the seal covers the bytes as sent.
+    const missing = ['cap_id', 'created_at'].filter((field) => record[field] === undefined);
+    if (missing.length > 0) {
+      return reject(
+        'missing-sealed-field',
+        `sealed cap has no ${missing.join(' or ')}; a sealed cap must carry its own cap_id and created_at, since the seal covers them`,
+      );
+    }
+  }
+  const parsed = parseCap(record, options.ctx);
+  if (!parsed.ok) return reject('invalid-cap', `payload is not a valid cap: ${parsed.error}`);
+  const cap = parsed.cap;
+
+  if (cap.attestation_layer === 'none') {
+    return reject('sealed-unattested', 'cap is sealed but declares attestation_layer "none"; a sealed cap must be "jis" or "self-signed"');
+  }
+  if (cap.actor_jis_pubkey !== null && cap.actor_jis_pubkey.toLowerCase() !== kid_text) {
+    return reject('key-mismatch', `cap names actor_jis_pubkey ${cap.actor_jis_pubkey} but is sealed with kid ${kid_text}`);
+  }
+  switch (cap.attestation_layer) {
+    case 'self-signed':
+      if (cap.actor_jis_pubkey === null) {
+        return reject('self-signed-without-key', `self-signed cap must name its key in actor_jis_pubkey (${kid_text})`);
+      }
+      return { ok: true, cap, content_hash, kid_text, trust: 'self-signed', verified: true };
+    case 'jis': {
+      const actors = cap.actor_aint !== null && cap.actor_aint !== cap.actor_id ? [cap.actor_aint, cap.actor_id] : [cap.actor_id];
+      if (options.keyring === undefined) {
+        return reject('key-not-bound', `no keyring is configured, so key ${kid_text} is not bound to actor ${actors.join(' or ')}`);
+      }
+      if (!isBound(options.keyring, actors, kid_text)) {
+        return reject('key-not-bound', `keyring does not bind key ${kid_text} to actor ${actors.join(' or ')}`);
+      }
+      return { ok: true, cap, content_hash, kid_text, trust: 'jis', verified: true };
+    }
+  }
+}
+
+function decodedRecord(payload: Uint8Array): unknown {
+  const decoded = decodeCbor(payload, { json: true });
+  return decoded.ok ? decoded.value : undefined;
+}
+
+function partialCap(record: unknown): Record<string, string> | undefined {
+  if (!isPlainObject(record)) return undefined;
+  const out: Record<string, string> = {};
+  for (const field of CAP_FIELDS) {
+    const value = record[field];
+    if (typeof value === 'string') out[field] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
