@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { ATTESTATION_LAYERS, ROUTE_CLASSES } from './cap.js';
 import { CONTINUATION_MODES, OUTCOMES, type ContinuationMode } from './continuation.js';
-import type { SealFacts } from './gateway-event.js';
 import { LanePolicySchema } from './lane.js';
 import type { ExecutionResult } from './result.js';
 
@@ -80,13 +79,13 @@ export const CbomDocumentSchema = z
 export type CbomDocument = z.output<typeof CbomDocumentSchema>;
 type CbomObject = z.output<typeof CbomObjectSchema>;
 
-function cbomObject(result: ExecutionResult, seal: SealFacts | undefined): CbomObject {
+function cbomObject(result: ExecutionResult): CbomObject {
   const { cap, lane_id, lane_policy, causal_rank, alignment_group, memory_slot } = result.distributed;
   const { receipt } = result;
   return {
     object_id: cap.cap_id,
     // ties the object to the exact sealed bytes, so the document can be checked against the caps
-    content_hash: seal?.content_hash ?? null,
+    content_hash: result.seal?.cap.content_hash ?? null,
     parent_id: cap.parent_id,
     child_ids: result.spawned_caps.map((child) => child.cap_id),
     human_name: cap.intent,
@@ -128,12 +127,12 @@ function cbomObject(result: ExecutionResult, seal: SealFacts | undefined): CbomO
   };
 }
 
-/** behaviour.md §11: the CBOM export of one run. `seals` (by cap_id) adds each cap's content hash. */
-export function cbomDocument(results: readonly ExecutionResult[], seals?: ReadonlyMap<string, SealFacts>): CbomDocument {
+/** behaviour.md §11: the CBOM export of one run. */
+export function cbomDocument(results: readonly ExecutionResult[]): CbomDocument {
   return {
     cbom: {
       document_type: CBOM_DOCUMENT_TYPE,
-      documents: results.map((result) => cbomObject(result, seals?.get(result.distributed.cap.cap_id))),
+      documents: results.map((result) => cbomObject(result)),
     },
   };
 }

@@ -12,6 +12,7 @@ import type { CapBus } from './pipeline.js';
 import type { ExecutionResult } from './result.js';
 import { loadGatewayEvents, validateGatewayEvents } from './validator.js';
 import { VERSION } from './version.js';
+import { registerSealCommands, sealWithKeyFile } from './cli-seal.js';
 
 /** Exit codes: 0 success, 1 the checked thing is bad (INVALID, failed verification), 2 usage or unreadable input. */
 export const EXIT = { ok: 0, bad: 1, usage: 2 } as const;
@@ -30,11 +31,19 @@ export class CliError extends Error {
 export interface RunFlags {
   /** JSON list of twin devices: factory.* caps then pass the twin sync guard */
   twinDevices?: string;
+  /** keyring JSON binding actors to keys (jis caps need it) */
+  keyring?: string;
+  /** key file of the bus; receipts and follow-ups are sealed with it (default: a fresh key per run) */
+  busKey?: string;
+  /** refuse unsealed caps */
+  requireSeal?: boolean;
 }
 
 /** A bus built for one command, plus what its adapters add to export-all. */
 export interface CliBus {
   bus: CapBus;
+  /** `ed25519:<hex>` of the key the bus seals receipts with */
+  busPublicKey: string;
   /** extra export-all sections (e.g. `twin_audit`), read after the run */
   sections?(): Record<string, unknown>;
 }
@@ -65,6 +74,7 @@ interface Run {
 export interface CliTools {
   out(text: string): void;
   readText(path: string): string;
+  readBytes(path: string): Buffer;
   /** adds the flags of commands that run caps */
   withRunFlags(cmd: Command): Command;
 }
@@ -87,14 +97,14 @@ const jsonObject = (name: string) => (value: string) => {
 
 export function buildProgram(deps: CliDeps): Command {
   const out = deps.stdout ?? ((text: string) => process.stdout.write(text));
-  const readStdin = deps.readStdin ?? (() => readFileSync(0, 'utf8'));
-  const readText = (path: string): string => {
+  const readBytes = (path: string): Buffer => {
     try {
-      return path === '-' ? readStdin() : readFileSync(path, 'utf8');
+      return readFileSync(path === '-' ? 0 : path);
     } catch (error) {
       throw new CliError(`cannot read ${path === '-' ? 'standard input' : path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
   };
+  const readText = (path: string): string => (path === '-' && deps.readStdin ? deps.readStdin() : readBytes(path).toString('utf8'));
 
   /** Runs a named source or an --input file, each root a chain of `hops` (source default when unset). */
   async function runCaps(options: RunOptions): Promise<Run> {
@@ -109,14 +119,12 @@ export function buildProgram(deps: CliDeps): Command {
         throw new CliError(problems.map((p) => `${options.input}:${p.line}: ${p.message}`).join('\n'));
       }
       if (entries.length === 0) throw new CliError(`${options.input}: no caps (the file has no non-blank lines)`);
-      const caps = entries.map((e) => {
-        if (e.kind !== 'cap') throw new CliError(`${options.input}:${e.line}: sealed caps need sealing support (not built yet)`);
-        return e.cap;
-      });
-      return bus.runRoots(caps, options.hops ?? 1);
+      const roots = entries.map((e) => (e.kind === 'cap' ? { cap: e.cap } : { sealed: e.bytes }));
+      return bus.runRoots(roots, options.hops ?? 1);
     }
+    // submitted, not run: the verify step applies (--require-seal refuses these unsealed caps)
     const source = SOURCE_BUILDERS[options.source ?? 'demo'](bus.context);
-    return bus.runRoots(source.roots, options.hops ?? source.hops);
+    return bus.runRoots(source.roots.map((cap) => ({ cap })), options.hops ?? source.hops);
   }
 
   const program = new Command('tibet-cap-bus')
@@ -132,8 +140,13 @@ export function buildProgram(deps: CliDeps): Command {
   const hopsOption = (dflt?: string) =>
     new Option('--hops <n>', `chain depth per root, 1-64 (default: ${dflt ?? 'the source\'s own; 1 for --input'})`).argParser(positiveInt('--hops'));
 
-  const withRunFlags = (cmd: Command) => cmd.option('--twin-devices <file>', 'JSON list of twin devices; factory.* caps must then pass the twin sync guard');
-  const tools: CliTools = { out, readText, withRunFlags };
+  const withRunFlags = (cmd: Command) =>
+    cmd
+      .option('--keyring <file>', 'keyring JSON binding actors to Ed25519 keys ({"actors": {...}, "bus": ...})')
+      .option('--bus-key <file>', 'key file the bus seals receipts and follow-ups with (default: a fresh key per run)')
+      .option('--require-seal', 'refuse unsealed caps (they get a rejected receipt and go to triage)')
+      .option('--twin-devices <file>', 'JSON list of twin devices; factory.* caps must then pass the twin sync guard');
+  const tools: CliTools = { out, readText, readBytes, withRunFlags };
   const withRunOptions = (cmd: Command, hopsDefault?: string) =>
     withRunFlags(cmd.addOption(sourceOption()).addOption(inputOption()).addOption(hopsOption(hopsDefault)));
 
@@ -183,11 +196,13 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--continuation-mode <mode>', 'sets payload.continuation_mode')
     .option('--attestation-layer <layer>', 'jis, self-signed or none', 'jis')
     .option('--attestation-ref <ref>', 'attestation_ref')
+    .option('--key <file>', 'seal the cap with this key file before submitting it (self-signed caps get actor_jis_pubkey from it)')
     .addOption(hopsOption('1'))
     .action(async (o: Record<string, unknown>) => {
       const { bus } = deps.createBus(o as RunFlags, tools);
       const cap = capFromFlags(o, bus);
-      out(JSON.stringify(await bus.runChain(cap, (o.hops as number | undefined) ?? 1), null, 2) + '\n');
+      const root = o.key === undefined ? { cap } : { sealed: sealWithKeyFile(cap, o.key as string).bytes };
+      out(JSON.stringify(await bus.runChain(root, (o.hops as number | undefined) ?? 1), null, 2) + '\n');
     });
 
   withRunOptions(program.command('gateway-export').description(`print ${GATEWAY_CONTRACT} records as JSONL (keys sorted)`))
@@ -208,7 +223,7 @@ export function buildProgram(deps: CliDeps): Command {
   withRunOptions(program.command('export-all').description('print gateway events, governance and CBOM of one run as one document')).action(
     async (o: RunOptions) => {
       const { results, cliBus } = await runCaps(o);
-      out(JSON.stringify({ ...exportAll(results), ...cliBus.sections?.() }, null, 2) + '\n');
+      out(JSON.stringify({ ...exportAll(results, cliBus.busPublicKey), ...cliBus.sections?.() }, null, 2) + '\n');
     },
   );
 
@@ -235,6 +250,7 @@ export function buildProgram(deps: CliDeps): Command {
       throw new CliError('', EXIT.bad);
     });
 
+  registerSealCommands(program, tools);
   deps.extend?.(program, tools);
   return program;
 }

@@ -1,15 +1,32 @@
 import { cbomDocument } from './cbom.js';
 import { gatewayEvents } from './gateway-event.js';
-import { governanceDocument, type SealFacts } from './governance.js';
+import { governanceDocument } from './governance.js';
 import type { ExecutionResult } from './result.js';
 import { VERSION } from './version.js';
 
-/** behaviour.md §12: every view built from the same run. */
-export function exportAll(results: readonly ExecutionResult[], seals?: ReadonlyMap<string, SealFacts>) {
+/**
+ * The sealed bytes of a run, so `verify` can walk it: every cap (COSE_Sign1, or the deterministic
+ * CBOR of an unsealed one, pinned by its bus-sealed receipt) and every receipt.
+ */
+export function sealedSection(results: readonly ExecutionResult[], busPublicKey: string) {
+  const caps = [];
+  const receipts = [];
+  for (const { distributed, receipt, seal } of results) {
+    if (!seal) continue;
+    const { trust, content_hash, cose, cbor } = seal.cap;
+    caps.push({ cap_id: distributed.cap.cap_id, trust, content_hash, cose, cbor });
+    if (seal.receipt) receipts.push({ receipt_id: receipt.receipt_id, cap_id: receipt.cap_id, content_hash: seal.receipt.content_hash, cose: seal.receipt.cose });
+  }
+  return { bus_public_key: busPublicKey, caps, receipts };
+}
+
+/** behaviour.md §12: every view built from the same run (and, on a sealing bus, its sealed bytes). */
+export function exportAll(results: readonly ExecutionResult[], busPublicKey?: string) {
   return {
     cap_bus: { version: VERSION, result_count: results.length },
-    gateway_events: gatewayEvents(results, seals),
-    governance: governanceDocument(results, seals).governance,
-    cbom: cbomDocument(results, seals).cbom,
+    gateway_events: gatewayEvents(results),
+    governance: governanceDocument(results).governance,
+    cbom: cbomDocument(results).cbom,
+    ...(busPublicKey === undefined ? {} : { sealed: sealedSection(results, busPublicKey) }),
   };
 }

@@ -9,11 +9,6 @@ import type { UsageEvent } from './usage-event.js';
 export const GATEWAY_CONTRACT = 'tibet-cap-bus.gateway-event.v1';
 export const GATEWAY_ACTOR = 'jis:tibet-cap-bus';
 
-/** What sealing learned about one cap: its content hash and whether its signature checked out. */
-export interface SealFacts {
-  content_hash: string | null;
-  verified: boolean;
-}
 
 const nullableString = z.string().nullable();
 
@@ -71,8 +66,12 @@ export const GatewayEventSchema = z
 export type GatewayEvent = z.output<typeof GatewayEventSchema>;
 
 /** One gateway record from one cap-executed usage event of `result`. */
-function fromUsageEvent(result: ExecutionResult, event: UsageEvent, seal: SealFacts | undefined): GatewayEvent {
+function fromUsageEvent(result: ExecutionResult, event: UsageEvent): GatewayEvent {
   const cap = result.distributed.cap;
+  const seal = result.seal?.cap;
+  // a sealed cap's key and hash are facts the bus checked; they replace what the cap claimed
+  const sealed = seal?.kid != null && seal.content_hash !== null;
+  const attestationRef = sealed ? seal.content_hash : event.attestation_ref;
   return {
     event_id: event.event_id,
     observation_layer: 'tibet-gateway',
@@ -81,11 +80,11 @@ function fromUsageEvent(result: ExecutionResult, event: UsageEvent, seal: SealFa
     thread_id: event.cap_id,
     request_id: event.cap_id,
     envelope_id: event.cap_id,
-    token_id: event.attestation_ref ?? event.event_id,
+    token_id: attestationRef ?? event.event_id,
     parent_id: cap.parent_id,
     agent_id: event.actor_aint ?? event.actor_id,
     actor_aint: event.actor_aint,
-    actor_jis_pubkey: event.actor_jis_pubkey,
+    actor_jis_pubkey: sealed ? seal.kid : event.actor_jis_pubkey,
     intent: event.intent,
     method: 'POST',
     target_url: event.target_url,
@@ -106,37 +105,27 @@ function fromUsageEvent(result: ExecutionResult, event: UsageEvent, seal: SealFa
     lane_priority: event.lane_priority,
     gateway_actor: GATEWAY_ACTOR,
     status: event.status,
-    verified: verifiedOf(event, seal),
+    verified: event.verified,
     latency_ms: event.latency_ms,
     content_hash: seal?.content_hash ?? null,
     attestation_layer: event.attestation_layer,
-    attestation_ref: event.attestation_ref,
+    attestation_ref: attestationRef,
     _emitter: event.emitter,
   };
-}
-
-/**
- * Whether the cap's seal was verified. A seal checked outside the run (sealing of exported
- * results) knows better than the run's usage event, which only knows what the bus checked.
- */
-export function verifiedOf(event: Pick<UsageEvent, 'verified'>, seal: SealFacts | undefined): boolean {
-  return seal?.verified ?? event.verified;
 }
 
 const isExecuted = (event: UsageEvent) => event.event_type === 'cap-executed';
 
 /** The gateway record of one result (its cap-executed event). */
-export function toGatewayEvent(result: ExecutionResult, seal?: SealFacts): GatewayEvent {
+export function toGatewayEvent(result: ExecutionResult): GatewayEvent {
   const event = result.usage_events.find(isExecuted);
   if (!event) throw new Error(`result of ${result.distributed.cap.cap_id} has no cap-executed usage event`);
-  return fromUsageEvent(result, event, seal);
+  return fromUsageEvent(result, event);
 }
 
 /** behaviour.md §9: one record per cap-executed usage event, in result order. */
-export function gatewayEvents(results: readonly ExecutionResult[], seals?: ReadonlyMap<string, SealFacts>): GatewayEvent[] {
-  return results.flatMap((result) =>
-    result.usage_events.filter(isExecuted).map((event) => fromUsageEvent(result, event, seals?.get(result.distributed.cap.cap_id))),
-  );
+export function gatewayEvents(results: readonly ExecutionResult[]): GatewayEvent[] {
+  return results.flatMap((result) => result.usage_events.filter(isExecuted).map((event) => fromUsageEvent(result, event)));
 }
 
 /** JSONL: one JSON object per line, keys sorted at every depth, newline-terminated. */

@@ -2,12 +2,11 @@ import { z } from 'zod';
 import { ATTESTATION_LAYERS, ROUTE_CLASSES } from './cap.js';
 import { COFFEE_POLICIES } from './coffee.js';
 import { CONTINUATION_MODES } from './continuation.js';
-import { GATEWAY_ACTOR, verifiedOf, type SealFacts } from './gateway-event.js';
+import { GATEWAY_ACTOR } from './gateway-event.js';
 import { COLLISION_POLICIES, LanePolicySchema } from './lane.js';
 import type { ExecutionResult } from './result.js';
 import type { UsageEvent } from './usage-event.js';
 
-export type { SealFacts };
 
 const nullableString = z.string().nullable();
 const continuationMode = z.enum(CONTINUATION_MODES).exclude(['resume']);
@@ -158,8 +157,8 @@ type ContinuationNode = z.output<typeof ContinuationNodeSchema>;
 const sortedUnique = <T extends string>(values: readonly T[]): T[] => [...new Set(values)].sort();
 
 /** One usage event in the governance dialect. */
-function governanceEvent(event: UsageEvent, result: ExecutionResult, seal: SealFacts | undefined): GovernanceUsageEvent {
-  const attested = verifiedOf(event, seal);
+function governanceEvent(event: UsageEvent, result: ExecutionResult): GovernanceUsageEvent {
+  const attested = event.verified;
   const id = event.actor_id.toLowerCase();
   return {
     event_id: event.event_id,
@@ -207,7 +206,7 @@ function governanceEvent(event: UsageEvent, result: ExecutionResult, seal: SealF
       attester: attested ? GATEWAY_ACTOR : null,
       signature_ref: event.attestation_ref,
       bearer: event.actor_jis_pubkey,
-      content_hash: seal?.content_hash ?? null,
+      content_hash: result.seal?.cap.content_hash ?? null,
     },
     continuity: {
       disposition: event.event_type,
@@ -232,8 +231,8 @@ function continuationNode(result: ExecutionResult): ContinuationNode {
   };
 }
 
-/** behaviour.md §10: the governance export of one run. `seals` (by cap_id) adds what sealing verified. */
-export function governanceDocument(results: readonly ExecutionResult[], seals?: ReadonlyMap<string, SealFacts>): GovernanceDocument {
+/** behaviour.md §10: the governance export of one run. */
+export function governanceDocument(results: readonly ExecutionResult[]): GovernanceDocument {
   const graph = results.map(continuationNode);
   const links = results.map((result, index) => {
     const { cap, lane_policy } = result.distributed;
@@ -258,7 +257,7 @@ export function governanceDocument(results: readonly ExecutionResult[], seals?: 
     };
   });
   const usageEvents = results.flatMap((result) =>
-    result.usage_events.map((event) => governanceEvent(event, result, seals?.get(result.distributed.cap.cap_id))),
+    result.usage_events.map((event) => governanceEvent(event, result)),
   );
   return {
     governance: {

@@ -16,7 +16,8 @@ export const LanePolicySchema = z
     coffee_lane_policy: z.enum(COFFEE_POLICIES),
     coffee_reason: z.string(),
     time_diff_seconds: z.number().nullable(),
-    diff_threshold_seconds: z.number().int(),
+    // integral by construction, but may exceed the safe-integer range a sender can write
+    diff_threshold_seconds: z.number(),
   })
   .meta({ id: 'LanePolicy', title: 'LanePolicy', description: 'How a lane schedules, collides and avoids.' });
 

@@ -6,6 +6,7 @@ import type { LanePolicy } from './lane.js';
 import type { CapReceipt } from './receipt.js';
 import type { DistributedCap, ExecutionResult } from './result.js';
 import type { UsageEvent } from './usage-event.js';
+import type { CapSeal } from './seal-facts.js';
 
 /**
  * The phases of the pipeline, each an interface so a real implementation can replace the
@@ -25,6 +26,33 @@ export type Details = Record<string, unknown>;
 /** What the sender told us about causality (the NATS `Tibet-Lamport` header, or a library option). */
 export interface CausalHint {
   lamport?: number;
+}
+
+/** What enters the bus: a cap object, or the bytes of a sealed cap (COSE_Sign1). */
+export type Submission = { cap: Cap } | { sealed: Uint8Array };
+
+/**
+ * The verify step's answer: the cap to run and how far it is trusted. A refused submission still
+ * yields a cap (as much of it as could be read) so it gets its rejected receipt and triage.
+ */
+export interface Admission {
+  cap: Cap;
+  seal: CapSeal;
+  /** why the cap must not run (bad or untrusted seal, unsealed where seals are required) */
+  refused?: string;
+}
+
+export interface Verifier {
+  verify(submission: Submission): Admission;
+}
+
+/** Seals records with the bus key: every receipt, and the follow-up caps the bus issues. */
+export interface Sealer {
+  /** `ed25519:<hex>` of the bus key */
+  readonly publicKey: string;
+  seal(record: Record<string, unknown>): { bytes: Uint8Array; content_hash: string };
+  /** content hash of a record that is not sealed (the deterministic encoding, hashed) */
+  hash(record: Record<string, unknown>): { bytes: Uint8Array; content_hash: string };
 }
 
 export interface Placer {
@@ -84,6 +112,9 @@ export interface Scheduler {
 }
 
 export interface Phases {
+  verify: Verifier;
+  /** optional: without a sealer, receipts are not sealed and caps carry no content hash */
+  seal?: Sealer;
   place: Placer;
   distribute: Distributor;
   schedule: Scheduler;

@@ -3,7 +3,8 @@ import { isoTimestamp, randomIds, systemClock, type Clock, type IdSource } from 
 import { DEFAULT_CONFIG, type BusConfig } from './config.js';
 import { followUpCaps } from './continuation.js';
 import type { PhaseEvidence } from './evidence.js';
-import type { CausalHint, Details, PhaseContext, Phases } from './phases.js';
+import type { CausalHint, Details, ExecutorVerdict, PhaseContext, Phases, Submission } from './phases.js';
+import { UNSEALED, type CapSeal } from './seal-facts.js';
 import { buildReceipt } from './receipt.js';
 import type { DistributedCap, ExecutionResult } from './result.js';
 
@@ -17,6 +18,12 @@ export interface RunOptions {
   hint?: CausalHint;
   /** build the follow-up caps the receipt asks for (the chain runner decides by depth) */
   spawn?: boolean;
+}
+
+/** How a cap was admitted; `run` without one means a trusted in-process, unsealed cap. */
+interface Admitted {
+  seal: CapSeal;
+  refused?: string;
 }
 
 /** The clock, id source and config a bus and its phases share; unset options take the defaults. */
@@ -41,8 +48,24 @@ export class CapBus {
     readonly context: PhaseContext = busContext(),
   ) {}
 
-  async run(cap: Cap, options: RunOptions = {}): Promise<ExecutionResult> {
+  /**
+   * The entry for anything from outside: the verify step decides trust first. A refused cap is
+   * placed and laned like any other (so it is recorded) but never executed: its receipt is
+   * `rejected` with the reason, and its follow-up goes to the triage.reject lane.
+   */
+  submit(submission: Submission, options: RunOptions = {}): Promise<ExecutionResult> {
+    const admission = this.phases.verify.verify(submission);
+    return this.execute(admission.cap, options, admission);
+  }
+
+  /** Runs a cap built in this process (trusted caller, unsealed). Outside input goes through `submit`. */
+  run(cap: Cap, options: RunOptions = {}): Promise<ExecutionResult> {
+    return this.execute(cap, options, { seal: UNSEALED });
+  }
+
+  private async execute(cap: Cap, options: RunOptions, admitted: Admitted): Promise<ExecutionResult> {
     const { phases, context } = this;
+    if (phases.seal && admitted.seal.trust === 'unsealed') admitted = { ...admitted, seal: this.hashed(cap) };
     const placed = phases.place.place(cap, options.hint ?? {});
     const evidence: PhaseEvidence[] = [this.evidence('place', 'placed', placed.details)];
     const laned = phases.distribute.distribute(cap, placed.causal_rank);
@@ -64,24 +87,38 @@ export class CapBus {
 
     // latency is the executor's own time, measured; time spent queued on the lane is not in it
     let latency_ms = 0;
-    const verdict = await phases.schedule.admit(distributed, async () => {
-      const started = context.clock.monotonic();
-      try {
-        return await phases.execute.execute(distributed);
-      } finally {
-        latency_ms = roundMicros(context.clock.monotonic() - started);
-      }
-    });
+    const verdict: ExecutorVerdict =
+      admitted.refused !== undefined
+        ? { accepted: false, continuation_mode: 'reject', reason: admitted.refused }
+        : await phases.schedule.admit(distributed, async () => {
+            const started = context.clock.monotonic();
+            try {
+              return await phases.execute.execute(distributed);
+            } finally {
+              latency_ms = roundMicros(context.clock.monotonic() - started);
+            }
+          });
 
-    const receipt = buildReceipt(distributed, verdict, `receipt_${context.ids.hex16()}`, this.stamp());
+    const receipt = buildReceipt(distributed, verdict, `receipt_${context.ids.hex16()}`, this.stamp(), admitted.seal.content_hash);
     evidence.push(this.evidence('execute', receipt.outcome, receipt.payload));
 
+    const sealedReceipt = phases.seal?.seal(receipt);
+    const spawned = options.spawn
+      ? followUpCaps(cap, { receipt_id: receipt.receipt_id, continuation_mode: receipt.continuation_mode, receipt_hash: sealedReceipt?.content_hash ?? null }, context)
+      : [];
     const result: ExecutionResult = {
       distributed,
       receipt,
-      usage_events: phases.project.project(distributed, receipt, { latency_ms, verified: false }),
-      spawned_caps: options.spawn ? followUpCaps(cap, receipt, context) : [],
+      usage_events: phases.project.project(distributed, receipt, { latency_ms, verified: admitted.seal.verified }),
+      spawned_caps: spawned,
     };
+    if (phases.seal) {
+      result.seal = {
+        cap: admitted.seal,
+        receipt: sealedReceipt ? { content_hash: sealedReceipt.content_hash, cose: base64(sealedReceipt.bytes) } : null,
+        spawned: spawned.map((child) => this.busSealed(child)),
+      };
+    }
     phases.sink.store(result);
     return result;
   }
@@ -91,20 +128,38 @@ export class CapBus {
    * Each follow-up is submitted the moment its parent's receipt exists (no barrier per depth),
    * so caps contend on their lanes as on a live bus; results still come back breadth-first.
    */
-  async runChain(root: Cap, maxHops: number, hint: CausalHint = {}): Promise<ExecutionResult[]> {
+  async runChain(root: Root, maxHops: number, hint: CausalHint = {}): Promise<ExecutionResult[]> {
     return breadthFirst(await this.runTree(root, 0, maxHops, hint));
   }
 
   /** All roots are submitted at once, in order; results come back root by root, each chain breadth-first. */
-  async runRoots(roots: readonly Cap[], maxHops: number): Promise<ExecutionResult[]> {
+  async runRoots(roots: readonly Root[], maxHops: number): Promise<ExecutionResult[]> {
     const trees = await Promise.all(roots.map((root) => this.runTree(root, 0, maxHops, {})));
     return trees.flatMap(breadthFirst);
   }
 
-  private async runTree(cap: Cap, depth: number, maxHops: number, hint: CausalHint): Promise<ChainNode> {
-    const result = await this.run(cap, { spawn: depth + 1 < maxHops, hint });
-    const children = result.spawned_caps.length === 0 ? [] : await Promise.all(result.spawned_caps.map((child) => this.runTree(child, depth + 1, maxHops, {})));
-    return { result, children };
+  private async runTree(entry: ChainEntry, depth: number, maxHops: number, hint: CausalHint): Promise<ChainNode> {
+    const options = { spawn: depth + 1 < maxHops, hint };
+    const result = await ('issued' in entry
+      ? this.execute(entry.cap, options, { seal: entry.issued })
+      : 'cap_id' in entry
+        ? this.run(entry, options)
+        : this.submit(entry, options));
+    // the bus's own follow-ups are trusted as issued; their seals came with them
+    const children = result.spawned_caps.map((cap, i) => this.runTree({ cap, issued: result.seal?.spawned[i] ?? UNSEALED }, depth + 1, maxHops, {}));
+    return { result, children: await Promise.all(children) };
+  }
+
+  /** A follow-up the bus issues: sealed with the bus key, so it can be verified wherever it runs. */
+  private busSealed(cap: Cap): CapSeal {
+    const sealed = this.phases.seal!.seal(cap);
+    return { trust: 'bus', verified: true, content_hash: sealed.content_hash, kid: this.phases.seal!.publicKey, cose: base64(sealed.bytes), cbor: null };
+  }
+
+  /** An unsealed cap on a sealing bus: not verified, but its content hash is pinned by the receipt. */
+  private hashed(cap: Cap): CapSeal {
+    const { bytes, content_hash } = this.phases.seal!.hash(cap);
+    return { ...UNSEALED, content_hash, cbor: base64(bytes) };
   }
 
   /** ISO stamp of the clock, computed once per millisecond (stamping is on the hot path). */
@@ -122,6 +177,10 @@ export class CapBus {
   }
 }
 
+/** A chain starts from a cap built in this process (trusted, as `run`) or a submission (verified, as `submit`). */
+export type Root = Cap | Submission;
+type ChainEntry = Root | { cap: Cap; issued: CapSeal };
+
 interface ChainNode {
   result: ExecutionResult;
   children: ChainNode[];
@@ -135,4 +194,5 @@ function breadthFirst(root: ChainNode): ExecutionResult[] {
   return out;
 }
 
+const base64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 const roundMicros = (ms: number) => Math.round(ms * 1000) / 1000;

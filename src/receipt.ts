@@ -22,6 +22,8 @@ export const CapReceiptSchema = z
     outcome: z.enum(OUTCOMES),
     continuation_mode: z.enum(CONTINUATION_MODES).exclude(['resume']),
     created_at: z.string(),
+    /** content hash of the cap this receipt answers; null on a bus that does not seal */
+    cap_hash: z.string().nullable(),
     payload: ReceiptPayloadSchema,
   })
   .meta({ id: 'CapReceipt', title: 'CapReceipt', description: 'What the bus did with one cap.' });
@@ -33,7 +35,7 @@ import type { ExecutorVerdict } from './phases.js';
 import { outcomeFor, requestedMode, resolveMode } from './continuation.js';
 
 /** The receipt phase: the executor's verdict (or the cap's own request) becomes the record. */
-export function buildReceipt(d: DistributedCap, verdict: ExecutorVerdict, receiptId: string, createdAt: string): CapReceipt {
+export function buildReceipt(d: DistributedCap, verdict: ExecutorVerdict, receiptId: string, createdAt: string, capHash: string | null): CapReceipt {
   const mode = verdict.continuation_mode ?? resolveMode(requestedMode(d.cap.payload), d.lane_policy.coffee_lane_policy);
   return {
     receipt_id: receiptId,
@@ -42,6 +44,7 @@ export function buildReceipt(d: DistributedCap, verdict: ExecutorVerdict, receip
     outcome: outcomeFor(mode),
     continuation_mode: mode,
     created_at: createdAt,
+    cap_hash: capHash,
     payload: {
       accepted: verdict.accepted ?? true,
       executed_intent: d.cap.intent,

@@ -4,6 +4,7 @@ import { PhaseEvidenceSchema } from './evidence.js';
 import { LanePolicySchema } from './lane.js';
 import { CapReceiptSchema } from './receipt.js';
 import { UsageEventSchema } from './usage-event.js';
+import { ResultSealSchema } from './seal-facts.js';
 
 export const DistributedCapSchema = z
   .object({
@@ -25,6 +26,8 @@ export const ExecutionResultSchema = z
     receipt: CapReceiptSchema,
     usage_events: z.array(UsageEventSchema),
     spawned_caps: z.array(CapSchema),
+    /** present when the bus verifies and seals (sealing is on for every CLI run) */
+    seal: ResultSealSchema.optional(),
   })
   .meta({ id: 'ExecutionResult', title: 'ExecutionResult', description: 'Everything one cap produced.' });
 

@@ -6,7 +6,7 @@ import { openSealed, sealRecord, type Ed25519Backend, type Sealed, type SigningK
 
 /** The trust outcome of a sealed cap (product.md §3): verified with a trust level, or rejected with a reason. */
 export type CapTrust =
-  | { ok: true; cap: Cap; content_hash: string; kid_text: string; trust: 'jis' | 'self-signed'; verified: true }
+  | { ok: true; cap: Cap; content_hash: string; kid_text: string; trust: 'jis' | 'self-signed' | 'bus'; verified: true }
   | {
       ok: false;
       code: string;
@@ -18,6 +18,8 @@ export type CapTrust =
 
 export interface TrustOptions {
   keyring?: Keyring;
+  /** keys of buses whose follow-up caps (caps with a parent) are trusted as issued; keyring.bus counts too */
+  busKeys?: readonly string[];
   maxBytes?: number;
   backend?: Ed25519Backend;
   ctx: CapContext;
@@ -66,6 +68,8 @@ export function checkSealedCap(bytes: Uint8Array, options: TrustOptions): CapTru
       }
       return { ok: true, cap, content_hash, kid_text, trust: 'self-signed', verified: true };
     case 'jis': {
+      const busKeys = [...(options.busKeys ?? []), ...(options.keyring?.bus ? [options.keyring.bus] : [])];
+      if (cap.parent_id !== null && busKeys.includes(kid_text)) return { ok: true, cap, content_hash, kid_text, trust: 'bus', verified: true };
       const actors = cap.actor_aint !== null && cap.actor_aint !== cap.actor_id ? [cap.actor_aint, cap.actor_id] : [cap.actor_id];
       if (options.keyring === undefined) {
         return reject('key-not-bound', `no keyring is configured, so key ${kid_text} is not bound to actor ${actors.join(' or ')}`);

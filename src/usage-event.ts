@@ -212,7 +212,9 @@ export function projectUsage(d: DistributedCap, receipt: CapReceipt, measured: M
     status: receipt.outcome,
     latency_ms: measured.latency_ms,
     details: {
-      parent_id: cap.parent_id, receipt_id: receipt.receipt_id, outcome: receipt.outcome, memory_slot: d.memory_slot,
+      parent_id: cap.parent_id, receipt_id: receipt.receipt_id, outcome: receipt.outcome,
+      ...(receipt.payload.reason === undefined ? {} : { reason: receipt.payload.reason }),
+      memory_slot: d.memory_slot,
       alignment_group: d.alignment_group, lane_policy, payload: cap.payload, method: 'POST', coffee_reason: lane_policy.coffee_reason,
     },
   };

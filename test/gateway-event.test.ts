@@ -100,13 +100,6 @@ describe('toGatewayEvent', () => {
     expect(toGatewayEvent(result!).payload).toEqual({ intent: 'agent.tool.high' });
   });
 
-  it('takes content_hash and verified from the seal when one is given', async () => {
-    const [result] = await runOne({});
-    const hash = 'sha256:' + '0f'.repeat(32);
-    expect(toGatewayEvent(result!, { content_hash: hash, verified: true })).toMatchObject({ content_hash: hash, verified: true });
-    expect(toGatewayEvent(result!, { content_hash: null, verified: false })).toMatchObject({ content_hash: null, verified: false });
-  });
-
   it('refuses a result without a cap-executed event', async () => {
     const [result] = await runOne({});
     expect(() => toGatewayEvent({ ...result!, usage_events: result!.usage_events.slice(0, 1) })).toThrow(/no cap-executed usage event/);
@@ -114,17 +107,15 @@ describe('toGatewayEvent', () => {
 });
 
 describe('gatewayEvents', () => {
-  it('gives one record per cap-executed event, in result order, with seals by cap_id', async () => {
+  it('gives one record per cap-executed event, in result order', async () => {
     const results = await runOne({ payload: { continuation_mode: 'fork' } }, 2);
     expect(results).toHaveLength(3);
-    const [root, alpha] = results.map((r) => r.distributed.cap.cap_id);
-    const seals = new Map([[alpha!, { content_hash: 'sha256:' + '11'.repeat(32), verified: true }]]);
-    const records = gatewayEvents(results, seals);
+    const records = gatewayEvents(results);
     expect(records.map((r) => r.event_id)).toEqual(results.map((r) => executed(r).event_id));
     expect(records.map((r) => r.operation_id)).toEqual(results.map((r) => r.distributed.cap.cap_id));
-    expect(records.map((r) => r.content_hash)).toEqual([null, 'sha256:' + '11'.repeat(32), null]);
-    expect(records.map((r) => r.verified)).toEqual([false, true, false]);
-    expect(records[1]!.parent_id).toBe(root);
+    expect(records.map((r) => r.content_hash)).toEqual([null, null, null]);
+    expect(records.map((r) => r.verified)).toEqual([false, false, false]);
+    expect(records[1]!.parent_id).toBe(results[0]!.distributed.cap.cap_id);
     expect(gatewayEvents([])).toEqual([]);
   });
 

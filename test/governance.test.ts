@@ -158,20 +158,6 @@ describe('governanceDocument', () => {
     expect(resync!.receipt.outcome).toBe('resync-needed');
   });
 
-  it('attests only what sealing verified, with the bus as attester', () => {
-    const hash = 'sha256:' + 'c3'.repeat(32);
-    const seals = new Map([
-      [capId(0), { content_hash: hash, verified: true }],
-      [capId(3), { content_hash: null, verified: false }],
-    ]);
-    const sealed = governanceDocument(results, seals).governance.usage_events;
-    const trust = (i: number) => sealed[i]!.trust;
-    expect(trust(0)).toEqual({ basis: 'jis', attested: true, attester: 'jis:tibet-cap-bus', signature_ref: `attest:${capId(0)}`, bearer: 'ed25519:' + '5a'.repeat(32), content_hash: hash });
-    expect(trust(1)).toEqual(trust(0));
-    expect(trust(6)).toEqual({ basis: 'jis', attested: false, attester: null, signature_ref: null, bearer: null, content_hash: null });
-    expect(trust(2)).toMatchObject({ attested: false, attester: null, content_hash: null });
-  });
-
   it('matches its schema', () => {
     expect(GovernanceDocumentSchema.meta()?.id).toBe('GovernanceDocument');
     expect(GovernanceDocumentSchema.parse(doc)).toEqual(doc);

@@ -1,6 +1,9 @@
 import { CapBus, busContext, type BusOptions } from '../../src/pipeline.js';
 import type { Phases } from '../../src/phases.js';
 import type { LanePolicyDerivation } from '../../src/lane.js';
+import type { Keyring } from '../../src/keys.js';
+import type { Ed25519Backend, SigningKey } from '../../src/seal.js';
+import { KeySealer, SealVerifier } from '../seal/index.js';
 import { LocalAligner } from './aligner.js';
 import { IntentDistributor } from './distributor.js';
 import { EchoExecutor } from './executor.js';
@@ -14,6 +17,16 @@ export { ImmediateScheduler, LocalAligner, IntentDistributor, EchoExecutor, Memo
 export { DiscardSink } from './sink.js';
 
 export interface MemoryBusOptions extends BusOptions {
+  /** binds actors to keys for `jis` caps */
+  keyring?: Keyring;
+  /** seals receipts and follow-ups; without it the bus does not seal */
+  busKey?: SigningKey;
+  /** accept unsealed cap objects (verified = false); default true */
+  allowUnsealed?: boolean;
+  /** Ed25519 implementation (default: @noble/ed25519; Node's OpenSSL one is adapters/node/ed25519) */
+  backend?: Ed25519Backend;
+  /** largest sealed cap accepted, in bytes (default 1 MiB) */
+  maxSealedBytes?: number;
   /** replace any phase; the rest are the in-memory defaults */
   phases?: Partial<Phases>;
   /** a custom lane-policy derivation for the default distributor */
@@ -24,7 +37,17 @@ export interface MemoryBusOptions extends BusOptions {
 export function createMemoryBus(options: MemoryBusOptions = {}): CapBus {
   const context = busContext(options);
   const { clock, ids, config } = context;
+  const sealer = options.busKey ? new KeySealer(options.busKey, options.backend) : undefined;
   const phases: Phases = {
+    verify: new SealVerifier({
+      ctx: context,
+      keyring: options.keyring,
+      busKeys: sealer ? [sealer.publicKey] : [],
+      allowUnsealed: options.allowUnsealed,
+      maxBytes: options.maxSealedBytes,
+      backend: options.backend,
+    }),
+    ...(sealer ? { seal: sealer } : {}),
     place: new LamportPlacer(),
     distribute: new IntentDistributor(clock, options.derive),
     schedule: new ImmediateScheduler(),

@@ -1,0 +1,2 @@
+export { SealVerifier, type SealVerifierOptions } from './verifier.js';
+export { KeySealer } from './sealer.js';

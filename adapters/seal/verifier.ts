@@ -1,0 +1,66 @@
+import { makeCap, INTENT_PATTERN, TOKEN_PATTERN, type Cap, type CapContext } from '../../src/cap.js';
+import type { Keyring } from '../../src/keys.js';
+import type { Admission, Submission, Verifier } from '../../src/phases.js';
+import type { Ed25519Backend } from '../../src/seal.js';
+import { UNSEALED } from '../../src/seal-facts.js';
+import { checkSealedCap } from '../../src/trust.js';
+
+export interface SealVerifierOptions {
+  ctx: CapContext;
+  keyring?: Keyring;
+  /** this bus's own key, whose follow-ups come back sealed with it (over NATS) */
+  busKeys?: readonly string[];
+  /** accept cap objects that carry no seal (verified = false); default true */
+  allowUnsealed?: boolean;
+  maxBytes?: number;
+  backend?: Ed25519Backend;
+}
+
+/** The verify step: opens sealed caps, decides trust by product.md §3, refuses what fails. */
+export class SealVerifier implements Verifier {
+  constructor(private readonly options: SealVerifierOptions) {}
+
+  verify(submission: Submission): Admission {
+    if ('cap' in submission) {
+      if (this.options.allowUnsealed === false) {
+        return { cap: submission.cap, seal: { ...UNSEALED, trust: 'refused' }, refused: 'unsealed: this bus requires sealed caps (--require-seal)' };
+      }
+      return { cap: submission.cap, seal: UNSEALED };
+    }
+    const { ctx, keyring, busKeys, maxBytes, backend } = this.options;
+    const trust = checkSealedCap(submission.sealed, { ctx, keyring, busKeys, maxBytes, backend });
+    const cose = Buffer.from(submission.sealed).toString('base64');
+    if (trust.ok) {
+      return { cap: trust.cap, seal: { trust: trust.trust, verified: true, content_hash: trust.content_hash, kid: trust.kid_text, cose, cbor: null } };
+    }
+    const tooLarge = trust.code === 'too-large';
+    return {
+      cap: standIn(trust.partial ?? {}, ctx),
+      // an over-size message is not kept; anything else is kept as evidence of what was refused
+      seal: { trust: 'refused', verified: false, content_hash: trust.content_hash ?? null, kid: null, cose: tooLarge ? null : cose, cbor: null },
+      refused: `${trust.code}: ${trust.reason}`,
+    };
+  }
+}
+
+/**
+ * The cap a refused submission is recorded as: whatever fields could be read and are well formed,
+ * placeholders for the rest. It is never executed; it exists so the refusal has a receipt.
+ */
+function standIn(partial: Record<string, string>, ctx: CapContext): Cap {
+  const ok = (field: string, pattern: RegExp) => (partial[field] !== undefined && pattern.test(partial[field]) ? partial[field] : undefined);
+  const capId = ok('cap_id', TOKEN_PATTERN);
+  const executorClass = ok('executor_class', TOKEN_PATTERN);
+  return makeCap(
+    {
+      ...(capId ? { cap_id: capId } : {}),
+      ...(executorClass ? { executor_class: executorClass } : {}),
+      actor_id: partial.actor_id || 'unverified-sender',
+      intent: ok('intent', INTENT_PATTERN) ?? 'unverified.cap',
+      authority_ref: partial.authority_ref || 'unverified',
+      payload: {},
+      attestation_layer: 'none',
+    },
+    ctx,
+  );
+}

@@ -1,0 +1,103 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { CapInputSchema, completeCap, describeIssues, type Cap } from './cap.js';
+import { systemClock, randomIds } from './clock.js';
+import { CliError, EXIT, type CliTools } from './cli.js';
+import { isPlainObject } from './json.js';
+import { generateKeyFile, loadKeyFile, loadKeyring, signingKeyFromFile, writeKeyFile, type Keyring } from './keys.js';
+import { keyText, type Sealed } from './seal.js';
+import { sealCap } from './trust.js';
+import { verifyExport, verifySealed, type VerifyReport } from './verify.js';
+
+/** Loads a file through a loader that throws plain Errors, as a CLI usage error. */
+function load<T>(loader: (path: string) => T, path: string): T {
+  try {
+    return loader(path);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
+export const loadKeyringFile = (path: string): Keyring => load(loadKeyring, path);
+export const loadSigningKey = (path: string) => signingKeyFromFile(load(loadKeyFile, path));
+
+/** Seals a cap with a key file; a self-signed cap that names no key names this one. */
+export function sealWithKeyFile(cap: Cap, path: string): Sealed {
+  const key = loadSigningKey(path);
+  const named = cap.attestation_layer === 'self-signed' && cap.actor_jis_pubkey === null ? { ...cap, actor_jis_pubkey: keyText(key.publicKey) } : cap;
+  return sealCap(named, key);
+}
+
+/** Sealed bytes from a file: raw COSE_Sign1, or its base64 text. */
+function sealedBytes(raw: Buffer): Uint8Array {
+  const text = raw.toString('latin1').trim();
+  return /^[A-Za-z0-9+/=\s]+$/.test(text) && text.length > 0 ? new Uint8Array(Buffer.from(text, 'base64')) : new Uint8Array(raw);
+}
+
+export function registerSealCommands(program: Command, tools: CliTools): void {
+  program
+    .command('keygen')
+    .description('write a new Ed25519 key file (mode 0600): {"public_key", "secret_key", "actor"}')
+    .requiredOption('--out <file>', 'where to write the key file')
+    .option('--actor <name>', 'the actor this key speaks for')
+    .option('--force', 'overwrite an existing file')
+    .action((o: { out: string; actor?: string; force?: boolean }) => {
+      if (existsSync(o.out) && !o.force) throw new CliError(`${o.out} exists; pass --force to overwrite it`);
+      const keyFile = generateKeyFile(o.actor);
+      writeKeyFile(o.out, keyFile);
+      tools.out(`${keyFile.public_key}\n`);
+    });
+
+  program
+    .command('seal')
+    .description('seal one cap (a JSON object) as COSE_Sign1; cap_id and created_at are filled in when absent, since the seal covers them')
+    .requiredOption('--key <file>', 'key file to seal with')
+    .option('--input <file>', 'the cap JSON ("-" reads stdin)', '-')
+    .option('--out <file>', 'write the sealed bytes here (default: stdout)')
+    .option('--base64', 'write base64 text instead of raw bytes (and a {"sealed": ...} line works in --input files)')
+    .action((o: { key: string; input: string; out?: string; base64?: boolean }) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(tools.readText(o.input));
+      } catch (error) {
+        if (error instanceof CliError) throw error;
+        throw new CliError(`${o.input}: not JSON (${(error as Error).message})`);
+      }
+      const parsed = CapInputSchema.safeParse(value);
+      if (!parsed.success) throw new CliError(`${o.input}: invalid cap: ${describeIssues(parsed.error)}`);
+      const sealed = sealWithKeyFile(completeCap(parsed.data, { clock: systemClock, ids: randomIds() }), o.key);
+      const body = o.base64 ? Buffer.from(sealed.bytes).toString('base64') + '\n' : Buffer.from(sealed.bytes);
+      if (o.out !== undefined) writeFileSync(o.out, body);
+      else if (typeof body === 'string') tools.out(body);
+      else process.stdout.write(body);
+    });
+
+  program
+    .command('verify')
+    .description('verify sealed caps, sealed receipts and export-all documents; one line per problem (exit 0 all good, 1 any bad, 2 unreadable)')
+    .option('--keyring <file>', 'keyring binding actors (and the bus) to keys')
+    .argument('<paths...>', 'COSE_Sign1 files (raw or base64) or export-all JSON documents')
+    .action((paths: string[], o: { keyring?: string }) => {
+      const keyring = o.keyring === undefined ? undefined : loadKeyringFile(o.keyring);
+      const ctx = { clock: systemClock, ids: randomIds() };
+      let bad = 0;
+      for (const path of paths) {
+        const raw = tools.readBytes(path);
+        const asJson = parseJson(raw);
+        const report: VerifyReport = isPlainObject(asJson) ? verifyExport(asJson, { keyring, ctx }) : verifySealed(sealedBytes(raw), { keyring, ctx });
+        for (const problem of report.problems) tools.out(`${path}: ${problem}\n`);
+        for (const note of report.notes) tools.out(`${path}: note: ${note}\n`);
+        if (report.problems.length > 0) bad++;
+        else tools.out(`${path}: OK (${report.caps} caps, ${report.receipts} receipts verified)\n`);
+      }
+      if (bad > 0) throw new CliError('', EXIT.bad);
+    });
+}
+
+function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
