@@ -31,3 +31,20 @@ export async function throughput(count: number, work: () => Promise<void> | void
   }
   return best;
 }
+
+/**
+ * Best items/s of each workload over `rounds`, the workloads taking turns within each round, so a
+ * ratio between them is not skewed by whatever else the machine did during one of them.
+ */
+export async function interleaved(count: number, works: readonly (() => Promise<void> | void)[], rounds = 5): Promise<number[]> {
+  const best = works.map(() => 0);
+  for (const work of works) await work();
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, work] of works.entries()) {
+      const started = performance.now();
+      await work();
+      best[i] = Math.max(best[i]!, count / ((performance.now() - started) / 1000));
+    }
+  }
+  return best;
+}
