@@ -106,7 +106,8 @@ export function describeIssues(error: z.ZodError): string {
     .map((issue) => {
       const where = issue.path.length ? issue.path.join('.') : '(record)';
       if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
-      if (issue.code === 'invalid_type' && issue.input === undefined) return `${where}: missing required field`;
+      // zod omits the input from issues by default; its message says when nothing was there
+      if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return `${where}: missing required field`;
       return `${where}: ${issue.message}`;
     })
     .join('; ');
