@@ -37,6 +37,8 @@ export interface RunFlags {
   busKey?: string;
   /** refuse unsealed caps */
   requireSeal?: boolean;
+  /** write one JSONL line per cap: how the lane mux scheduled it */
+  scheduleTrace?: string;
 }
 
 /** A bus built for one command, plus what its adapters add to export-all. */
@@ -46,6 +48,8 @@ export interface CliBus {
   busPublicKey: string;
   /** extra export-all sections (e.g. `twin_audit`), read after the run */
   sections?(): Record<string, unknown>;
+  /** called once the run is over (e.g. writes the schedule trace) */
+  finish?(): void;
 }
 
 /** What the CLI needs from outside core: a way to build a bus (adapters decide which). */
@@ -109,7 +113,9 @@ export function buildProgram(deps: CliDeps): Command {
   /** Runs a named source or an --input file, each root a chain of `hops` (source default when unset). */
   async function runCaps(options: RunOptions): Promise<Run> {
     const cliBus = deps.createBus(options, tools);
-    return { results: await runOn(cliBus.bus, options), cliBus };
+    const results = await runOn(cliBus.bus, options);
+    cliBus.finish?.();
+    return { results, cliBus };
   }
 
   async function runOn(bus: CapBus, options: RunOptions): Promise<ExecutionResult[]> {
@@ -145,6 +151,7 @@ export function buildProgram(deps: CliDeps): Command {
       .option('--keyring <file>', 'keyring JSON binding actors to Ed25519 keys ({"actors": {...}, "bus": ...})')
       .option('--bus-key <file>', 'key file the bus seals receipts and follow-ups with (default: a fresh key per run)')
       .option('--require-seal', 'refuse unsealed caps (they get a rejected receipt and go to triage)')
+      .option('--schedule-trace <file>', 'write how the lane mux scheduled each cap, one JSON line per cap')
       .option('--twin-devices <file>', 'JSON list of twin devices; factory.* caps must then pass the twin sync guard');
   const tools: CliTools = { out, readText, readBytes, withRunFlags };
   const withRunOptions = (cmd: Command, hopsDefault?: string) =>
@@ -162,7 +169,11 @@ export function buildProgram(deps: CliDeps): Command {
 
   withRunOptions(program.command('trace'))
     .description('show the phase evidence (place, distribute, inject, align, execute) of every cap')
-    .action(async (o: RunOptions) => out((await runCaps(o)).results.map(traceBlock).join('\n') + '\n'));
+    .option('--json', 'print the full execution results as JSON')
+    .action(async (o: RunOptions & { json?: boolean }) => {
+      const { results } = await runCaps(o);
+      out(o.json ? JSON.stringify(results, null, 2) + '\n' : results.map(traceBlock).join('\n') + '\n');
+    });
 
   withRunFlags(program.command('chain'))
     .description('run the forking plan as a bounded breadth-first continuation chain')
@@ -199,10 +210,12 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--key <file>', 'seal the cap with this key file before submitting it (self-signed caps get actor_jis_pubkey from it)')
     .addOption(hopsOption('1'))
     .action(async (o: Record<string, unknown>) => {
-      const { bus } = deps.createBus(o as RunFlags, tools);
-      const cap = capFromFlags(o, bus);
+      const cliBus = deps.createBus(o as RunFlags, tools);
+      const cap = capFromFlags(o, cliBus.bus);
       const root = o.key === undefined ? { cap } : { sealed: sealWithKeyFile(cap, o.key as string).bytes };
-      out(JSON.stringify(await bus.runChain(root, (o.hops as number | undefined) ?? 1), null, 2) + '\n');
+      const results = await cliBus.bus.runChain(root, (o.hops as number | undefined) ?? 1);
+      cliBus.finish?.();
+      out(JSON.stringify(results, null, 2) + '\n');
     });
 
   withRunOptions(program.command('gateway-export').description(`print ${GATEWAY_CONTRACT} records as JSONL (keys sorted)`))

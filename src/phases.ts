@@ -109,6 +109,8 @@ export interface Sink {
  */
 export interface Scheduler {
   admit(distributed: DistributedCap, run: () => Promise<ExecutorVerdict>): Promise<ExecutorVerdict>;
+  /** told of a cap refused before the lane (failed verification), so its records stay complete */
+  refused?(distributed: DistributedCap, verdict: ExecutorVerdict): void;
 }
 
 export interface Phases {

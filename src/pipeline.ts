@@ -3,7 +3,7 @@ import { isoTimestamp, randomIds, systemClock, type Clock, type IdSource } from 
 import { DEFAULT_CONFIG, type BusConfig } from './config.js';
 import { followUpCaps } from './continuation.js';
 import type { PhaseEvidence } from './evidence.js';
-import type { CausalHint, Details, ExecutorVerdict, PhaseContext, Phases, Submission } from './phases.js';
+import type { CausalHint, ExecutorVerdict, PhaseContext, Phases, Submission } from './phases.js';
 import { UNSEALED, type CapSeal } from './seal-facts.js';
 import { buildReceipt } from './receipt.js';
 import type { DistributedCap, ExecutionResult } from './result.js';
@@ -66,14 +66,18 @@ export class CapBus {
   private async execute(cap: Cap, options: RunOptions, admitted: Admitted): Promise<ExecutionResult> {
     const { phases, context } = this;
     if (phases.seal && admitted.seal.trust === 'unsealed') admitted = { ...admitted, seal: this.hashed(cap) };
+    // the four phases before execution run synchronously, within one instant
+    const at = this.stamp();
     const placed = phases.place.place(cap, options.hint ?? {});
-    const evidence: PhaseEvidence[] = [this.evidence('place', 'placed', placed.details)];
     const laned = phases.distribute.distribute(cap, placed.causal_rank);
-    evidence.push(this.evidence('distribute', 'lane-assigned', laned.details));
     const slot = phases.inject.inject(cap, laned.lane_id, placed.causal_rank);
-    evidence.push(this.evidence('inject', 'slot-populated', slot.details));
     const aligned = phases.align.align(cap, laned.lane_id, slot.memory_slot);
-    evidence.push(this.evidence('align', 'aligned', aligned.details));
+    const evidence: PhaseEvidence[] = [
+      { phase: 'place', status: 'placed', details: placed.details, recorded_at: at },
+      { phase: 'distribute', status: 'lane-assigned', details: laned.details, recorded_at: at },
+      { phase: 'inject', status: 'slot-populated', details: slot.details, recorded_at: at },
+      { phase: 'align', status: 'aligned', details: aligned.details, recorded_at: at },
+    ];
 
     const distributed: DistributedCap = {
       cap,
@@ -89,7 +93,7 @@ export class CapBus {
     let latency_ms = 0;
     const verdict: ExecutorVerdict =
       admitted.refused !== undefined
-        ? { accepted: false, continuation_mode: 'reject', reason: admitted.refused }
+        ? this.refuse(distributed, admitted.refused)
         : await phases.schedule.admit(distributed, async () => {
             const started = context.clock.monotonic();
             try {
@@ -100,7 +104,7 @@ export class CapBus {
           });
 
     const receipt = buildReceipt(distributed, verdict, `receipt_${context.ids.hex16()}`, this.stamp(), admitted.seal.content_hash);
-    evidence.push(this.evidence('execute', receipt.outcome, receipt.payload));
+    evidence.push({ phase: 'execute', status: receipt.outcome, details: receipt.payload, recorded_at: receipt.created_at });
 
     const sealedReceipt = phases.seal?.seal(receipt);
     const spawned = options.spawn
@@ -146,8 +150,16 @@ export class CapBus {
         ? this.run(entry, options)
         : this.submit(entry, options));
     // the bus's own follow-ups are trusted as issued; their seals came with them
-    const children = result.spawned_caps.map((cap, i) => this.runTree({ cap, issued: result.seal?.spawned[i] ?? UNSEALED }, depth + 1, maxHops, {}));
+    // children carry their parent's rank, so they outrank it wherever they are placed
+    const childHint = { lamport: result.distributed.causal_rank };
+    const children = result.spawned_caps.map((cap, i) => this.runTree({ cap, issued: result.seal?.spawned[i] ?? UNSEALED }, depth + 1, maxHops, childHint));
     return { result, children: await Promise.all(children) };
+  }
+
+  private refuse(distributed: DistributedCap, reason: string): ExecutorVerdict {
+    const verdict: ExecutorVerdict = { accepted: false, continuation_mode: 'reject', reason };
+    this.phases.schedule.refused?.(distributed, verdict);
+    return verdict;
   }
 
   /** A follow-up the bus issues: sealed with the bus key, so it can be verified wherever it runs. */
@@ -172,9 +184,6 @@ export class CapBus {
     return this.lastStamp;
   }
 
-  private evidence(phase: PhaseEvidence['phase'], status: string, details: Details): PhaseEvidence {
-    return { phase, status, details, recorded_at: this.stamp() };
-  }
 }
 
 /** A chain starts from a cap built in this process (trusted, as `run`) or a submission (verified, as `submit`). */

@@ -12,9 +12,11 @@ import { LamportPlacer } from './placer.js';
 import { usageProjector } from './projector.js';
 import { MemorySink } from './sink.js';
 import { ImmediateScheduler } from './scheduler.js';
+import { LaneMux } from '../mux/index.js';
 
 export { ImmediateScheduler, LocalAligner, IntentDistributor, EchoExecutor, MemorySlotInjector, LamportPlacer, MemorySink, usageProjector };
 export { DiscardSink } from './sink.js';
+export { realTimer, MAX_DURATION_MS, type Timer } from './executor.js';
 
 export interface MemoryBusOptions extends BusOptions {
   /** binds actors to keys for `jis` caps */
@@ -50,7 +52,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): CapBus {
     ...(sealer ? { seal: sealer } : {}),
     place: new LamportPlacer(),
     distribute: new IntentDistributor(clock, options.derive),
-    schedule: new ImmediateScheduler(),
+    schedule: new LaneMux(),
     inject: new MemorySlotInjector(),
     align: new LocalAligner(),
     execute: new EchoExecutor(),

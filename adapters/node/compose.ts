@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { loadKeyringFile, loadSigningKey } from '../../src/cli-seal.js';
-import type { CliBus, CliTools, RunFlags } from '../../src/cli.js';
+import { CliError, type CliBus, type CliTools, type RunFlags } from '../../src/cli.js';
+import { LaneMux, type ScheduleTraceRecord } from '../mux/index.js';
 import { signingKeyFromSeed } from '../../src/keys.js';
 import type { Phases } from '../../src/phases.js';
 import { createMemoryBus, EchoExecutor } from '../memory/index.js';
@@ -18,6 +20,8 @@ export function composeBus(flags: RunFlags, tools: Pick<CliTools, 'readText'>): 
     phases.execute = guardExecutor(new EchoExecutor(), guard);
     sections.push(() => ({ twin_audit: { tokens: guard.auditTokens(), status: guard.status() } }));
   }
+  const trace: ScheduleTraceRecord[] = [];
+  if (flags.scheduleTrace !== undefined) phases.schedule = new LaneMux({ onTrace: (record) => trace.push(record) });
   const busKey = flags.busKey === undefined ? signingKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)), nodeBackend) : loadSigningKey(flags.busKey);
   const bus = createMemoryBus({
     phases,
@@ -26,5 +30,17 @@ export function composeBus(flags: RunFlags, tools: Pick<CliTools, 'readText'>): 
     allowUnsealed: !flags.requireSeal,
     ...(flags.keyring === undefined ? {} : { keyring: loadKeyringFile(flags.keyring) }),
   });
-  return { bus, busPublicKey: bus.phases.seal!.publicKey, sections: () => Object.assign({}, ...sections.map((section) => section())) };
+  return {
+    bus,
+    busPublicKey: bus.phases.seal!.publicKey,
+    sections: () => Object.assign({}, ...sections.map((section) => section())),
+    finish: () => {
+      if (flags.scheduleTrace === undefined) return;
+      try {
+        writeFileSync(flags.scheduleTrace, trace.map((record) => JSON.stringify(record) + '\n').join(''));
+      } catch (error) {
+        throw new CliError(`cannot write ${flags.scheduleTrace}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    },
+  };
 }

@@ -7,15 +7,15 @@
  * Like the CLI, this is a composition module: it wires core to the in-memory adapters.
  */
 import fc from 'fast-check';
-import { createMemoryBus } from '../adapters/memory/index.js';
-import { EchoExecutor, type Timer } from '../adapters/memory/executor.js';
-import { LaneMux, ScheduleTraceRecordSchema, type ScheduleTraceRecord } from '../adapters/mux/index.js';
-import { ROUTE_CLASSES, makeCap, type Cap } from './cap.js';
-import { isoTimestamp, manualClock, seededIds } from './clock.js';
-import { COFFEE_POLICIES } from './coffee.js';
-import { CONTINUATION_MODES } from './continuation.js';
-import { COLLISION_POLICIES, deriveLanePolicy, type LanePolicy, type LanePolicyDerivation } from './lane.js';
-import type { ExecutionResult } from './result.js';
+import { createMemoryBus } from '../memory/index.js';
+import { EchoExecutor, type Timer } from '../memory/executor.js';
+import { LaneMux, ScheduleTraceRecordSchema, type ScheduleTraceRecord } from '../mux/index.js';
+import { ROUTE_CLASSES, makeCap, type Cap } from '../../src/cap.js';
+import { isoTimestamp, manualClock, seededIds } from '../../src/clock.js';
+import { COFFEE_POLICIES } from '../../src/coffee.js';
+import { CONTINUATION_MODES } from '../../src/continuation.js';
+import { COLLISION_POLICIES, deriveLanePolicy, type LanePolicy, type LanePolicyDerivation } from '../../src/lane.js';
+import type { ExecutionResult } from '../../src/result.js';
 
 // ---------------------------------------------------------------------------------------------
 // Virtual time
