@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectCapBus, type CapBusClient } from '../../adapters/nats/index.js';
+import { makeCap, type Cap } from '../../src/cap.js';
+import { randomIds, systemClock } from '../../src/clock.js';
+import { generateKeyFile, writeKeyFile } from '../../src/keys.js';
+import { spawnWorker, startNatsServer, type SpawnedWorker } from '../tools/nats-server.js';
+import type { BenchRow } from './table.js';
+
+/**
+ * End to end over NATS: a client process sends JSON caps to `tibet-cap-bus serve` worker
+ * processes (the built bin, sealing receipts with a shared bus key) through a private
+ * nats-server. Needs `npm run build` and nats-server.
+ */
+
+const THROUGHPUT_CAPS = 10_000;
+const DURABLE_CAPS = 5_000;
+/** requests in flight at once when measuring throughput */
+const WINDOW = 256;
+const OFFERED_PER_S = 2_000;
+const OFFERED_FOR_S = 3;
+
+const ctx = { clock: systemClock, ids: randomIds() };
+const intents = ['agent.tool.high', 'service.rpc.standard', 'factory.motion.control', 'misc.op'];
+const capsFor = (n: number): Cap[] =>
+  Array.from({ length: n }, (_, i) => makeCap({ actor_id: i % 2 ? 'codex.aint' : 'api-gateway', intent: intents[i % intents.length]!, authority_ref: 'sam:bench', payload: { i } }, ctx));
+
+/** caps/s of sending `caps` with WINDOW in flight, each awaited to its receipt. */
+async function windowedRate(client: CapBusClient, caps: readonly Cap[]): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: WINDOW }, async () => {
+      while (next < caps.length) await client.emit(caps[next++]!);
+    }),
+  );
+  return caps.length / ((performance.now() - started) / 1000);
+}
+
+/** Latencies (ms) of requests sent at a fixed rate, regardless of how fast answers come. */
+async function offeredLatencies(client: CapBusClient, perSecond: number, seconds: number): Promise<number[]> {
+  const tickMs = 5;
+  const perTick = (perSecond * tickMs) / 1000;
+  const caps = capsFor(perSecond * seconds);
+  const latencies: Promise<number>[] = [];
+  const started = performance.now();
+  let sent = 0;
+  while (sent < caps.length) {
+    // catch up to the schedule, so a late timer does not lower the offered rate
+    const due = Math.min(caps.length, Math.floor(((performance.now() - started) / tickMs + 1) * perTick));
+    for (; sent < due; sent++) {
+      const t0 = performance.now();
+      latencies.push(client.emit(caps[sent]!).then(() => performance.now() - t0));
+    }
+    await new Promise((resolve) => setTimeout(resolve, tickMs));
+  }
+  return Promise.all(latencies);
+}
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+export async function benchNats(): Promise<BenchRow[]> {
+  const server = await startNatsServer();
+  const dir = mkdtempSync(join(tmpdir(), 'capbus-bench-'));
+  const keyFile = join(dir, 'bus.key');
+  writeKeyFile(keyFile, generateKeyFile('bus'));
+  const workers: SpawnedWorker[] = [];
+  const client = await connectCapBus({ servers: server.url, timeoutMs: 30_000 });
+  try {
+    const serve = async (...extra: string[]) => workers.push(await spawnWorker(['--nats', server.url, '--bus-key', keyFile, ...extra]));
+
+    await serve();
+    await windowedRate(client, capsFor(2_000)); // warm-up: JIT, connections
+    const one = await windowedRate(client, capsFor(THROUGHPUT_CAPS));
+    const sorted = (await offeredLatencies(client, OFFERED_PER_S, OFFERED_FOR_S)).sort((a, b) => a - b);
+
+    await serve();
+    await windowedRate(client, capsFor(2_000));
+    const two = await windowedRate(client, capsFor(THROUGHPUT_CAPS));
+
+    for (const worker of workers.splice(0)) await worker.stop();
+    await serve('--jetstream');
+    const durableClient = await connectCapBus({ servers: server.url, durable: true, timeoutMs: 30_000 });
+    const durable = await windowedRate(durableClient, capsFor(DURABLE_CAPS));
+    await durableClient.close();
+
+    const offered = `at ${OFFERED_PER_S.toLocaleString('en-US')} caps/s offered for ${OFFERED_FOR_S} s, 1 worker`;
+    return [
+      { name: 'NATS request/receipt, 1 worker', value: one, unit: 'caps/s', target: `${WINDOW} in flight` },
+      { name: 'NATS request/receipt, 2 workers (queue group)', value: two, unit: 'caps/s', target: `${WINDOW} in flight; x${(two / one).toFixed(2)} of 1 worker` },
+      { name: 'NATS request latency p50', value: percentile(sorted, 50), unit: 'ms', target: offered },
+      { name: 'NATS request latency p99', value: percentile(sorted, 99), unit: 'ms', target: offered },
+      { name: 'NATS durable (JetStream + KV), 1 worker', value: durable, unit: 'caps/s', target: `${WINDOW} in flight; receipt stored before ack` },
+    ];
+  } finally {
+    await client.close();
+    for (const worker of workers) await worker.stop();
+    await server.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
