@@ -71,16 +71,22 @@ export function deriveLaneShape(cap: Pick<Cap, 'intent' | 'executor_class' | 'ro
  * Lane shapes depend only on lane id, intent, executor class and route, and a bus sees few
  * distinct combinations, so derived shapes are remembered (bounded: the cache restarts when full).
  */
-const shapeCache = new Map<string, LaneShape>();
+const shapeCache = new Map<string, Map<string, LaneShape>>();
 const SHAPE_CACHE_LIMIT = 10_000;
 
 function cachedLaneShape(cap: Cap, laneId: string): LaneShape {
-  const key = `${laneId}\u0000${cap.intent}\u0000${cap.executor_class}\u0000${cap.route_class}`;
-  let shape = shapeCache.get(key);
-  if (shape === undefined) {
+  // an unhinted lane id already spells the intent and executor class
+  const key = cap.lane_hint === null ? laneId : `${laneId}\u0000${cap.intent}\u0000${cap.executor_class}`;
+  let byRoute = shapeCache.get(key);
+  if (byRoute === undefined) {
     if (shapeCache.size >= SHAPE_CACHE_LIMIT) shapeCache.clear();
+    byRoute = new Map();
+    shapeCache.set(key, byRoute);
+  }
+  let shape = byRoute.get(cap.route_class);
+  if (shape === undefined) {
     shape = deriveLaneShape(cap, laneId);
-    shapeCache.set(key, shape);
+    byRoute.set(cap.route_class, shape);
   }
   return shape;
 }

@@ -76,6 +76,16 @@ describe('lane policy derivation (behaviour.md §4)', () => {
     expect(shape({ intent: 'x.triage.reject', route_class: 'relay' }).burst_limit).toBe(1);
     expect(shape({ intent: 'factory.x', route_class: 'relay' }).burst_limit).toBe(1);
   });
+  it('caps of different intents or routes on one hinted lane keep their own shapes', () => {
+    const policy = (fields: Parameters<typeof cap>[0]) => {
+      const c = cap({ lane_hint: 'lane:shared', ...fields });
+      return deriveLanePolicy(c, laneIdFor(c), T0);
+    };
+    expect(policy({ intent: 'factory.x' }).lane_class).toBe('industrial-control');
+    expect(policy({ intent: 'agent.tool.high' }).lane_class).toBe('agent-high');
+    expect(policy({ intent: 'agent.tool.high', route_class: 'relay' }).burst_limit).toBe(15);
+    expect(policy({ intent: 'agent.tool.high' }).burst_limit).toBe(16);
+  });
   it('the full policy carries the coffee decision', () => {
     const c = cap({ intent: 'agent.tool.high' });
     expect(deriveLanePolicy(c, laneIdFor(c), T0)).toMatchObject({ coffee_lane_policy: 'sip_anyway', coffee_reason: 'healthy_lane', time_diff_seconds: null, diff_threshold_seconds: 3600 });
