@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runCli } from '../../src/cli.js';
+import { registerNatsCommands } from '../nats/cli.js';
 import { registerTwinCommands } from '../twin-guard/index.js';
 import { composeBus } from './compose.js';
 
@@ -11,5 +12,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 process.exitCode = await runCli(process.argv.slice(2), {
   createBus: composeBus,
-  extend: (program, tools) => registerTwinCommands(program, tools),
+  extend: (program, tools) => {
+    registerTwinCommands(program, tools);
+    registerNatsCommands(program, { tools, createBus: composeBus });
+  },
 });

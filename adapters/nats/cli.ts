@@ -1,0 +1,199 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Cap } from '../../src/cap.js';
+import { CliError, EXIT, type CliDeps, type CliTools, type RunFlags } from '../../src/cli.js';
+import { sortedJson } from '../../src/json.js';
+import type { CapReceipt } from '../../src/receipt.js';
+import type { SigningKey } from '../../src/seal.js';
+import { CapBusError, connectCapBus, type ClientOptions } from './client.js';
+import { DEFAULT_SERVER, type NatsConnectOptions } from './connection.js';
+import { HOP_LIMIT } from './headers.js';
+import { stderrLogger } from './log.js';
+import { DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, startWorker } from './server.js';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './subjects.js';
+
+/** The NATS commands: `serve` (a bus worker) and `tail` (live gateway events). */
+
+export interface NatsCliDeps {
+  tools: CliTools;
+  /** builds the worker's bus from serve's run flags (--keyring, --bus-key, --require-seal, …) */
+  createBus: CliDeps['createBus'];
+  stderr?: (text: string) => void;
+}
+
+interface ConnectionFlags {
+  nats?: string[];
+  subjectPrefix: string;
+  user?: string;
+  password?: string;
+  token?: string;
+  creds?: string;
+}
+
+interface ServeFlags extends ConnectionFlags, RunFlags {
+  queue: string;
+  maxHops: number;
+  maxBytes: number;
+  jetstream?: boolean;
+  consumer: string;
+  ackWait?: number;
+  maxAckPending?: number;
+  gatewayLog?: string;
+  executedLog?: string;
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+const intFlag = (name: string, min: number, max: number) => (value: string) => {
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+};
+
+function withConnectionFlags(cmd: Command): Command {
+  return cmd
+    .option('--nats <url>', `NATS server URL, repeatable; tls://host:port requires TLS (default: ${DEFAULT_SERVER})`, collect)
+    .option('--subject-prefix <prefix>', 'first token(s) of every subject', DEFAULT_PREFIX)
+    .option('--user <name>', 'NATS user (with --password)')
+    .option('--password <secret>', 'NATS password')
+    .option('--token <token>', 'NATS authentication token')
+    .option('--creds <file>', 'NATS credentials file (JWT + NKey seed)');
+}
+
+function connection(o: ConnectionFlags): NatsConnectOptions & { prefix: string } {
+  return {
+    servers: o.nats ?? [DEFAULT_SERVER],
+    prefix: o.subjectPrefix,
+    user: o.user,
+    password: o.password,
+    token: o.token,
+    creds: o.creds,
+  };
+}
+
+/** Runs a setup step whose failure is the user's to fix (bad file, flag or address): exit 2 with its message. */
+async function usage<T>(step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
+/** Opens a file for appending, one synchronous write per line: lines survive a crash of the worker. */
+function appendLines(path: string, what: string): { write(line: string): void; close(): void } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'a');
+  } catch (error) {
+    throw new CliError(`cannot open ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return { write: (line) => writeSync(fd, line + '\n'), close: () => closeSync(fd) };
+}
+
+/** Resolves on the first SIGINT or SIGTERM, or when `other` settles, whichever comes first. */
+async function untilSignalOr(other: Promise<unknown>): Promise<void> {
+  let signalled!: () => void;
+  const signal = new Promise<void>((resolve) => (signalled = resolve));
+  process.once('SIGINT', signalled);
+  process.once('SIGTERM', signalled);
+  try {
+    await Promise.race([signal, other]);
+  } finally {
+    process.off('SIGINT', signalled);
+    process.off('SIGTERM', signalled);
+  }
+}
+
+export function registerNatsCommands(program: Command, deps: NatsCliDeps): void {
+  const { out, withRunFlags } = deps.tools;
+  const err = deps.stderr ?? ((text: string) => process.stderr.write(text));
+
+  withRunFlags(
+    withConnectionFlags(
+      program
+        .command('serve')
+        .description('run a bus worker on NATS: caps from <prefix>.cap.>, receipts to the sender and <prefix>.receipt.<cap_id>, gateway events to <prefix>.event.gateway'),
+    ),
+  )
+    .option('--queue <group>', 'queue group shared by the workers of one bus', DEFAULT_QUEUE)
+    .option('--max-hops <n>', `Tibet-Max-Hops for caps that carry none, 1-${HOP_LIMIT}`, intFlag('--max-hops', 1, HOP_LIMIT), 1)
+    .option('--max-bytes <n>', 'largest cap message accepted', intFlag('--max-bytes', 1, 64 * 1_048_576), DEFAULT_MAX_BYTES)
+    .option('--jetstream', 'durable mode: stream CAPBUS, durable pull consumer, receipts in KV capbus-receipts before the ack')
+    .option('--consumer <name>', 'durable consumer name (--jetstream)', DEFAULT_CONSUMER)
+    .option('--ack-wait <ms>', 'JetStream redelivery delay of unacknowledged caps (--jetstream; default 30000)', intFlag('--ack-wait', 100, 3_600_000))
+    .option('--max-ack-pending <n>', 'caps in progress at once across the consumer; also the most a crash leaves in doubt (--jetstream; default 512)', intFlag('--max-ack-pending', 1, 100_000))
+    .option('--gateway-log <file>', 'append every gateway event as JSONL')
+    .option('--executed-log <file>', 'append the cap_id of every cap as it starts executing (audit trail)')
+    .action(async (o: ServeFlags) => {
+      const { bus } = deps.createBus(o, deps.tools);
+      const gatewayLog = o.gatewayLog === undefined ? undefined : appendLines(o.gatewayLog, 'gateway log');
+      const executedLog = o.executedLog === undefined ? undefined : appendLines(o.executedLog, 'executed log');
+      try {
+        const worker = await usage(() =>
+          startWorker({
+            ...connection(o),
+            bus,
+            queue: o.queue,
+            maxHops: o.maxHops,
+            maxBytes: o.maxBytes,
+            jetstream: o.jetstream ? { consumer: o.consumer, ackWaitMs: o.ackWait, maxAckPending: o.maxAckPending } : false,
+            onGatewayEvent: gatewayLog && ((event) => gatewayLog.write(sortedJson(event))),
+            onExecute: executedLog && ((cap) => executedLog.write(cap.cap_id)),
+          }),
+        );
+        if (o.busKey === undefined) {
+          // follow-ups travel bus-sealed, and a worker trusts only its own bus key (and keyring.bus)
+          stderrLogger({ level: 'warn', msg: 'no --bus-key: this worker seals with a key of its own, so other workers of its queue group reject its follow-ups; give them all the same --bus-key' });
+        }
+        await untilSignalOr(worker.closed);
+        await worker.stop();
+      } finally {
+        gatewayLog?.close();
+        executedLog?.close();
+      }
+    });
+
+  withConnectionFlags(program.command('tail').description('print the live gateway events of a bus as JSONL (keys sorted) until interrupted'))
+    .option('--count <n>', 'exit after this many events', intFlag('--count', 1, Number.MAX_SAFE_INTEGER))
+    .action(async (o: ConnectionFlags & { count?: number }) => {
+      const client = await usage(() => connectCapBus(connection(o)));
+      let seen = 0;
+      let enough: () => void = () => {};
+      const counted = new Promise<void>((resolve) => (enough = resolve));
+      const stopTail = await client.tail(
+        (event) => {
+          out(sortedJson(event) + '\n');
+          if (++seen === o.count) enough();
+        },
+        (problem) => err(`tibet-cap-bus: skipped a message: ${problem}\n`),
+      );
+      await untilSignalOr(counted);
+      stopTail();
+      await client.close();
+    });
+}
+
+export interface NatsEmitOptions extends ClientOptions {
+  /** seal with this key (COSE); without, the cap goes as JSON */
+  key?: SigningKey;
+}
+
+/** Bus refusals mean the cap is bad (exit 1); anything else is the environment's (exit 2). */
+const TRANSPORT_CODES = new Set(['no-worker', 'timeout', 'transport', 'closed', 'bad-receipt']);
+
+/**
+ * `emit --nats`: sends one cap to a NATS bus and resolves with its receipt. Rejects with a
+ * CliError: exit 1 when the bus refused the cap, 2 when it could not be reached or answered badly.
+ */
+export async function emitOverNats(cap: Cap, options: NatsEmitOptions): Promise<CapReceipt> {
+  const client = await usage(() => connectCapBus(options));
+  try {
+    return await client.emit(cap, { key: options.key });
+  } catch (error) {
+    if (!(error instanceof CapBusError)) throw error;
+    throw new CliError(`${error.code}: ${error.message}`, TRANSPORT_CODES.has(error.code) ? EXIT.usage : EXIT.bad);
+  } finally {
+    await client.close();
+  }
+}

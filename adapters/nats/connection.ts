@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
+
+/** How to reach and log in to NATS; shared by the worker, the client and the CLI. */
+export interface NatsConnectOptions {
+  /** one or more server URLs: nats://host:port, or tls://host:port to insist on TLS */
+  servers: string | readonly string[];
+  user?: string;
+  password?: string;
+  token?: string;
+  /** a NATS credentials file (JWT + NKey seed) */
+  creds?: string;
+  /** connection name shown by the server's monitoring */
+  name?: string;
+}
+
+export const DEFAULT_SERVER = 'nats://127.0.0.1:4222';
+
+/** Checks the combination and builds nats.js options; throws an Error naming what is wrong. */
+export function connectionOptions(options: NatsConnectOptions): ConnectionOptions {
+  const servers = typeof options.servers === 'string' ? [options.servers] : [...options.servers];
+  if (servers.length === 0) throw new Error('no NATS server given');
+  if ((options.user === undefined) !== (options.password === undefined)) throw new Error('--user and --password go together');
+  const schemes = [options.user !== undefined && 'user/password', options.token !== undefined && 'token', options.creds !== undefined && 'credentials file'].filter(Boolean);
+  if (schemes.length > 1) throw new Error(`choose one way to log in, not ${schemes.join(' and ')}`);
+
+  const result: ConnectionOptions = { servers, name: options.name };
+  if (options.user !== undefined) Object.assign(result, { user: options.user, pass: options.password });
+  if (options.token !== undefined) result.token = options.token;
+  if (options.creds !== undefined) {
+    let creds: Uint8Array;
+    try {
+      creds = readFileSync(options.creds);
+    } catch (error) {
+      throw new Error(`cannot read credentials file ${options.creds}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    result.authenticator = credsAuthenticator(creds);
+  }
+  // nats.js drops the scheme and upgrades only when the server offers TLS; a tls:// URL asks for it to be required.
+  if (servers.some((url) => url.toLowerCase().startsWith('tls://'))) result.tls = {};
+  return result;
+}
+
+/** Connects; `extra` tunes reconnection for long-lived workers. */
+export async function connectNats(options: NatsConnectOptions, extra: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
+  const base = connectionOptions(options);
+  try {
+    return await connect({ ...base, ...extra });
+  } catch (error) {
+    throw new Error(`cannot connect to NATS at ${(base.servers as string[]).join(', ')}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,11 @@
+/** NATS transport (product.md §4): a bus worker, a client library and their CLI commands. */
+export { startWorker, DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, DEFAULT_STREAM, type DurableOptions, type Worker, type WorkerOptions } from './server.js';
+export { connectCapBus, CapBusError, type CapBusClient, type ClientOptions, type EmitOptions } from './client.js';
+export { registerNatsCommands, emitOverNats, type NatsCliDeps, type NatsEmitOptions } from './cli.js';
+export { connectionOptions, DEFAULT_SERVER, type NatsConnectOptions } from './connection.js';
+export { CONTENT_TYPE, HEADER, HOP_LIMIT, capHeaders, type CapMeta, type Encoding } from './headers.js';
+export { RECEIPT_BUCKET } from './receipt-store.js';
+export { Refused, type ErrorReply, type RefusalCode } from './refusal.js';
+export { DEFAULT_PREFIX, DEFAULT_QUEUE, subjectsFor, type Subjects } from './subjects.js';
+export type { Submission } from './submission.js';
+export type { LogRecord, Logger } from './log.js';
