@@ -11,12 +11,16 @@ import { decodeCbor, describeCbor, encodeCbor, Tagged, type CborValue } from './
 // noble's synchronous API needs a SHA-512 implementation wired in (its v3 README's set-up).
 ed.hashes.sha512 = sha512;
 
-/** One Ed25519 implementation: noble (portable) here, node:crypto in adapters/node. */
+/**
+ * One crypto implementation for sealing: noble (portable) here, node:crypto in adapters/node.
+ * SHA-256 comes from @noble/hashes unless the backend brings a faster one of its own.
+ */
 export interface Ed25519Backend {
   name: string;
   publicKey(seed: Uint8Array): Uint8Array;
   sign(seed: Uint8Array, message: Uint8Array): Uint8Array;
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+  sha256?(data: Uint8Array): Uint8Array;
 }
 
 export const nobleBackend: Ed25519Backend = {
@@ -98,8 +102,8 @@ const COSE_TAG_NAMES = new Map<number, string>([
   [98, 'COSE_Sign'],
 ]);
 
-export function contentHash(payload: Uint8Array): string {
-  return `sha256:${hex(sha256(payload))}`;
+export function contentHash(payload: Uint8Array, backend?: Ed25519Backend): string {
+  return `sha256:${hex(backend?.sha256 ? backend.sha256(payload) : sha256(payload))}`;
 }
 
 /** `ed25519:<hex>`, the text form of a public key in caps, keyrings and key files. */
@@ -120,7 +124,7 @@ export function sealRecord(record: Record<string, unknown>, key: SigningKey, bac
   const payload = encodeCbor(record as CborValue);
   const signature = backend.sign(key.seed, sigStructure(PROTECTED, payload));
   const bytes = encodeCbor(new Tagged(COSE_SIGN1_TAG, [PROTECTED, new Map([[HEADER_KID, key.publicKey]]), payload, signature]));
-  return { bytes, payload, content_hash: contentHash(payload), kid: key.publicKey };
+  return { bytes, payload, content_hash: contentHash(payload, backend), kid: key.publicKey };
 }
 
 /**
@@ -180,7 +184,7 @@ export function openSealed(bytes: Uint8Array, options: OpenOptions = {}): Opened
     const detached = payload === null ? ' (detached payloads are not supported)' : '';
     return refuse('payload-not-bstr', `payload must be a byte string, found ${describeCbor(payload)}${detached}`);
   }
-  const located = { payload, content_hash: contentHash(payload) };
+  const located = { payload, content_hash: contentHash(payload, backend) };
   const kid_text = keyText(kid);
 
   if (!(signature instanceof Uint8Array) || signature.length !== ED25519_SIGNATURE_BYTES) {

@@ -72,6 +72,11 @@ describe('noble and node:crypto agree', () => {
     expect(nobleBackend.verify(fromNode, message, publicKey)).toBe(true);
   });
 
+  property.prop([messages])('content hashes agree (node:crypto SHA-256 against @noble/hashes)', (message) => {
+    expect(contentHash(message, nodeBackend)).toBe(contentHash(message));
+    expect(contentHash(message)).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
   it('both reject a signature over another message, and malformed keys or signatures', () => {
     const message = new TextEncoder().encode('cap');
     const signature = nobleBackend.sign(seed, message);

@@ -3,7 +3,7 @@ import { describeIssues, parseCap, type Cap, type CapInput } from '../../src/cap
 import { randomIds, systemClock } from '../../src/clock.js';
 import { GatewayEventSchema, type GatewayEvent } from '../../src/gateway-event.js';
 import { CapReceiptSchema, type CapReceipt } from '../../src/receipt.js';
-import { keyText, openSealed, type SigningKey } from '../../src/seal.js';
+import { keyText, openSealed, type Ed25519Backend, type SigningKey } from '../../src/seal.js';
 import { sealCap } from '../../src/trust.js';
 import { connectNats, type NatsConnectOptions } from './connection.js';
 import { capHeaders, encodingOf, header, HEADER, type Encoding } from './headers.js';
@@ -19,6 +19,8 @@ export interface ClientOptions extends NatsConnectOptions {
   timeoutMs?: number;
   /** `ed25519:<hex>`: sealed receipts must be sealed with this bus key */
   busKey?: string;
+  /** Ed25519 implementation for sealing caps and checking receipts (default @noble/ed25519; on Node, adapters/node/ed25519 is faster) */
+  backend?: Ed25519Backend;
 }
 
 export interface EmitOptions {
@@ -92,7 +94,7 @@ class NatsCapBusClient implements CapBusClient {
     // a self-signed cap that names no key names the one it is sealed with (as `seal` does)
     const cap = key && parsed.cap.attestation_layer === 'self-signed' && parsed.cap.actor_jis_pubkey === null ? { ...parsed.cap, actor_jis_pubkey: keyText(key.publicKey) } : parsed.cap;
     const encoding: Encoding = key ? 'cose' : 'json';
-    const body = key ? sealCap(cap, key).bytes : JSON.stringify(cap);
+    const body = key ? sealCap(cap, key, this.options.backend).bytes : JSON.stringify(cap);
     const timeout = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const meta = {
       encoding,
@@ -192,7 +194,7 @@ class NatsCapBusClient implements CapBusClient {
     let record: unknown;
     try {
       if (encodingOf(reply.headers) === 'cose') {
-        const opened = openSealed(reply.data);
+        const opened = openSealed(reply.data, { backend: this.options.backend });
         if (!opened.ok) throw new CapBusError('bad-receipt', `sealed receipt does not verify: ${opened.reason}`);
         const busKey = this.options.busKey;
         if (busKey !== undefined && opened.kid_text !== busKey) throw new CapBusError('bad-receipt', `receipt is sealed with ${opened.kid_text}, not the bus key ${busKey}`);

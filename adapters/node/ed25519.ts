@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { Ed25519Backend } from '../../src/seal.js';
 
 /** DER wrappers that turn a raw Ed25519 seed / public key into PKCS#8 / SPKI (RFC 8410). */
@@ -47,6 +47,8 @@ export const nodeBackend: Ed25519Backend = {
     return plain(der.subarray(SPKI_PREFIX.length));
   },
   sign: (seed, message) => plain(sign(null, message, privateKey(seed))),
+  // content hashes are on the hot path too; OpenSSL's SHA-256 is about twice noble's speed here
+  sha256: (data) => plain(createHash('sha256').update(data).digest()),
   verify(signature, message, key) {
     if (signature.length !== 64 || key.length !== 32) return false;
     try {

@@ -20,6 +20,6 @@ export class KeySealer implements Sealer {
 
   hash(record: Record<string, unknown>) {
     const bytes = encodeCbor(record as CborValue);
-    return { bytes, content_hash: contentHash(bytes) };
+    return { bytes, content_hash: contentHash(bytes, this.backend) };
   }
 }
