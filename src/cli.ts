@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CapInputSchema, completeCap, describeIssues, type Cap } from './cap.js';
+import { CapInputSchema, completeCap, describeIssues, type Cap, type CapContext } from './cap.js';
 import { SOURCE_BUILDERS, SOURCES, type SourceName } from './demo-sources.js';
 import { exportAll } from './export.js';
 import { cbomDocument } from './cbom.js';
@@ -12,7 +12,10 @@ import type { CapBus } from './pipeline.js';
 import type { ExecutionResult } from './result.js';
 import { loadGatewayEvents, validateGatewayEvents } from './validator.js';
 import { VERSION } from './version.js';
-import { registerSealCommands, sealWithKeyFile } from './cli-seal.js';
+import { loadSigningKey, registerSealCommands, sealWithKeyFile } from './cli-seal.js';
+import { randomIds, systemClock } from './clock.js';
+import type { SigningKey } from './seal.js';
+import type { CapReceipt } from './receipt.js';
 
 /** Exit codes: 0 success, 1 the checked thing is bad (INVALID, failed verification), 2 usage or unreadable input. */
 export const EXIT = { ok: 0, bad: 1, usage: 2 } as const;
@@ -25,6 +28,14 @@ export class CliError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Where `emit --nats` sends a cap, and how. */
+export interface RemoteEmit {
+  servers: string[];
+  prefix: string;
+  key?: SigningKey;
+  maxHops?: number;
 }
 
 /** Flags of every command that runs caps; the bin's adapters give them meaning. */
@@ -55,6 +66,8 @@ export interface CliBus {
 /** What the CLI needs from outside core: a way to build a bus (adapters decide which). */
 export interface CliDeps {
   createBus(flags: RunFlags, tools: CliTools): CliBus;
+  /** sends one cap to a remote bus and resolves with its receipt (`emit --nats`) */
+  emitRemote?(cap: Cap, options: RemoteEmit): Promise<unknown>;
   /** adds adapter commands (twin, serve, tail …) */
   extend?(program: Command, tools: CliTools): void;
   stdout?: (text: string) => void;
@@ -208,10 +221,22 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--attestation-layer <layer>', 'jis, self-signed or none', 'jis')
     .option('--attestation-ref <ref>', 'attestation_ref')
     .option('--key <file>', 'seal the cap with this key file before submitting it (self-signed caps get actor_jis_pubkey from it)')
+    .option('--nats <url>', 'send the cap to a bus over NATS (repeatable for a cluster) and print its receipt', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--subject-prefix <prefix>', 'NATS subject prefix of the bus', 'capbus')
     .addOption(hopsOption('1'))
     .action(async (o: Record<string, unknown>) => {
+      if (o.nats !== undefined) {
+        if (!deps.emitRemote) throw new CliError('this build has no NATS transport');
+        const cap = capFromFlags(o, { clock: systemClock, ids: randomIds() });
+        const key = o.key === undefined ? undefined : loadSigningKey(o.key as string);
+        const receipt = (await deps.emitRemote(cap, { servers: o.nats as string[], prefix: o.subjectPrefix as string, key, maxHops: o.hops as number | undefined })) as CapReceipt;
+        out(JSON.stringify(receipt, null, 2) + '\n');
+        // the bus answered, but refused to run the cap (bad or untrusted seal, policy)
+        if (receipt.payload.accepted === false) throw new CliError(`cap ${receipt.cap_id} was not executed: ${receipt.payload.reason ?? receipt.outcome}`, EXIT.bad);
+        return;
+      }
       const cliBus = deps.createBus(o as RunFlags, tools);
-      const cap = capFromFlags(o, cliBus.bus);
+      const cap = capFromFlags(o, cliBus.bus.context);
       const root = o.key === undefined ? { cap } : { sealed: sealWithKeyFile(cap, o.key as string).bytes };
       const results = await cliBus.bus.runChain(root, (o.hops as number | undefined) ?? 1);
       cliBus.finish?.();
@@ -268,7 +293,7 @@ export function buildProgram(deps: CliDeps): Command {
   return program;
 }
 
-function capFromFlags(o: Record<string, unknown>, bus: CapBus): Cap {
+function capFromFlags(o: Record<string, unknown>, ctx: CapContext): Cap {
   const payload = { ...(o.payload as Record<string, unknown>) };
   if (o.continuationMode !== undefined) payload.continuation_mode = o.continuationMode;
   const parsed = CapInputSchema.safeParse({
@@ -286,7 +311,7 @@ function capFromFlags(o: Record<string, unknown>, bus: CapBus): Cap {
     attestation_ref: o.attestationRef ?? null,
   });
   if (!parsed.success) throw new CliError(`invalid cap: ${describeIssues(parsed.error)}`);
-  return completeCap(parsed.data, bus.context);
+  return completeCap(parsed.data, ctx);
 }
 
 function resultLine(r: ExecutionResult): string {
