@@ -41,6 +41,20 @@ describe.skipIf(skipNats)('emit --nats through the bin', () => {
     expect(r.stderr).toContain('key-not-bound');
   });
 
+  it('a worker with a keyring refuses unsealed caps unless started with --allow-unsealed', async () => {
+    const r = emit('--actor', 'alice.aint');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('unsealed');
+    const open = await spawnWorker(['--nats', server.url, '--subject-prefix', 'open', '--bus-key', file('bus.key'), '--keyring', file('ring.json'), '--allow-unsealed']);
+    try {
+      const ok = emit('--actor', 'alice.aint', '--subject-prefix', 'open');
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout).outcome).toBe('executed');
+    } finally {
+      await open.stop();
+    }
+  });
+
   it('an unreachable bus exits 2', () => {
     const r = spawnSync(process.execPath, [BIN, 'emit', '--nats', 'nats://127.0.0.1:1', '--actor', 'a', '--intent', 'a.b'], { encoding: 'utf8' });
     expect(r.status).toBe(2);

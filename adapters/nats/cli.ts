@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Cap } from '../../src/cap.js';
 import { CliError, EXIT, type CliDeps, type CliTools, type RunFlags } from '../../src/cli.js';
 import { sortedJson } from '../../src/json.js';
@@ -40,6 +40,7 @@ interface ServeFlags extends ConnectionFlags, RunFlags {
   maxAckPending?: number;
   gatewayLog?: string;
   executedLog?: string;
+  allowUnsealed?: boolean;
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -116,6 +117,7 @@ export function registerNatsCommands(program: Command, deps: NatsCliDeps): void 
         .description('run a bus worker on NATS: caps from <prefix>.cap.>, receipts to the sender and <prefix>.receipt.<cap_id>, gateway events to <prefix>.event.gateway'),
     ),
   )
+    .addOption(new Option('--allow-unsealed', 'with a keyring, still accept unsealed (JSON) caps, unverified').conflicts('requireSeal'))
     .option('--queue <group>', 'queue group shared by the workers of one bus', DEFAULT_QUEUE)
     .option('--max-hops <n>', `Tibet-Max-Hops for caps that carry none, 1-${HOP_LIMIT}`, intFlag('--max-hops', 1, HOP_LIMIT), 1)
     .option('--max-bytes <n>', 'largest cap message accepted', intFlag('--max-bytes', 1, 64 * 1_048_576), DEFAULT_MAX_BYTES)
@@ -126,7 +128,9 @@ export function registerNatsCommands(program: Command, deps: NatsCliDeps): void 
     .option('--gateway-log <file>', 'append every gateway event as JSONL')
     .option('--executed-log <file>', 'append the cap_id of every cap as it starts executing (audit trail)')
     .action(async (o: ServeFlags) => {
-      const { bus } = deps.createBus(o, deps.tools);
+      // a worker that has a keyring guards a network: unsealed caps only when explicitly allowed
+      const cliBus = deps.createBus({ ...o, requireSeal: o.requireSeal || (o.keyring !== undefined && !o.allowUnsealed) }, deps.tools);
+      const { bus } = cliBus;
       const gatewayLog = o.gatewayLog === undefined ? undefined : appendLines(o.gatewayLog, 'gateway log');
       const executedLog = o.executedLog === undefined ? undefined : appendLines(o.executedLog, 'executed log');
       try {
@@ -148,6 +152,7 @@ export function registerNatsCommands(program: Command, deps: NatsCliDeps): void 
         }
         await untilSignalOr(worker.closed);
         await worker.stop();
+        cliBus.finish?.();
       } finally {
         gatewayLog?.close();
         executedLog?.close();
