@@ -238,6 +238,8 @@ describe('properties', () => {
   const cborXOptions = { mapsAsObjects: true, useRecords: false, int64AsNumber: true };
   const cborX = new Decoder(cborXOptions);
   property.prop([json])('an independent decoder (cbor-x) reads the same value', (value) => {
+    // cbor-x renames a "__proto__" key on purpose (prototype-pollution guard); ours keeps it
+    fc.pre(!JSON.stringify(value).includes('"__proto__"'));
     expect(cborX.decode(encodeCbor(value as CborValue))).toEqual(value);
   });
 

@@ -157,7 +157,7 @@ describe('export-all --input … --hops 3 over every family, mode and coffee con
     [{ actor_id: 'r.aint', intent: 'misc.job', payload: { continuation_mode: 'resume', sealed_at: ago(7200) } }, 'standard', 'rebuild', 'rebuild', ['misc.job.resume.rebuild']],
     [{ actor_id: 'r.aint', intent: 'misc.job', payload: { continuation_mode: 'resume', sealed_at: ago(90000) } }, 'standard', 'hard_avoid', 'hard_avoid', []],
     [{ actor_id: 'stranger', intent: 'misc.job', payload: { continuation_mode: 'resume' } }, 'standard', 'polite_avoid', 'polite_avoid', []],
-    [{ actor_id: 'r.aint', intent: 'misc.job', payload: { trust_score: 0.1 } }, 'standard', 'hard_avoid', 'receipt', []],
+    [{ actor_id: 'r.aint', intent: 'misc.job', payload: { trust_score: 0.1 } }, 'standard', 'hard_avoid', 'hard_avoid', []], // the mux avoids it: not executed, no follow-up
     [{ actor_id: 'billing-service', intent: 'service.rpc.x', payload: { http_status: 503, continuation_mode: 'resume' } }, 'service-standard', 'offline_fallback', 'offline_fallback', ['service.rpc.x.resume.offline']],
     [{ actor_id: 'r.aint', intent: 'agent.x', payload: { continuation_mode: 'reject' } }, 'standard', 'sip_anyway', 'reject', ['agent.x.triage.reject']],
     [{ actor_id: 'r.aint', intent: 'agent.x', payload: { continuation_mode: 'resync-needed', recent_failures: 5 } }, 'standard', 'rebuild', 'resync-needed', ['agent.x.triage.resync']],
