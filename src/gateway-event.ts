@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { ATTESTATION_LAYERS, ROUTE_CLASSES } from './cap.js';
-import { COFFEE_POLICIES } from './coffee.js';
 import { sortedJson } from './json.js';
-import { COLLISION_POLICIES } from './lane.js';
+import { laneFactsShape } from './lane.js';
 import type { ExecutionResult } from './result.js';
 import type { UsageEvent } from './usage-event.js';
 
@@ -40,14 +39,7 @@ export const GatewayEventSchema = z
     route_class: z.enum(ROUTE_CLASSES),
     transport: z.string(),
     surface: z.string(),
-    lane_class: z.string(),
-    lane_collision_policy: z.enum(COLLISION_POLICIES),
-    coffee_lane_policy: z.enum(COFFEE_POLICIES),
-    coffee_reason: z.string(),
-    time_diff_seconds: z.number().nullable(),
-    diff_threshold_seconds: z.number(),
-    preemptible: z.boolean(),
-    lane_priority: z.number(),
+    ...laneFactsShape,
     gateway_actor: z.string(),
     status: z.string(),
     verified: z.boolean(),

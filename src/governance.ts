@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ATTESTATION_LAYERS, ROUTE_CLASSES } from './cap.js';
-import { COFFEE_POLICIES } from './coffee.js';
 import { CONTINUATION_MODES } from './continuation.js';
 import { GATEWAY_ACTOR } from './gateway-event.js';
-import { COLLISION_POLICIES, LanePolicySchema } from './lane.js';
+import { COFFEE_POLICIES } from './coffee.js';
+import { LanePolicySchema, laneFactsShape } from './lane.js';
 import type { ExecutionResult } from './result.js';
 import type { UsageEvent } from './usage-event.js';
 
@@ -60,14 +60,7 @@ const GovernanceUsageEventSchema = z.object({
     transport: z.string(),
     overlay_hops: z.array(z.string()).describe('always empty: the bus routes over no overlay'),
     egress_host: nullableString.describe('always null: the bus does not leave the estate by itself'),
-    lane_class: z.string(),
-    lane_collision_policy: z.enum(COLLISION_POLICIES),
-    coffee_lane_policy: z.enum(COFFEE_POLICIES),
-    coffee_reason: z.string(),
-    time_diff_seconds: z.number().nullable(),
-    diff_threshold_seconds: z.number(),
-    preemptible: z.boolean(),
-    lane_priority: z.number(),
+    ...laneFactsShape,
   }),
   trust: z.object({
     basis: z.string(),

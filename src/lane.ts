@@ -23,6 +23,18 @@ export const LanePolicySchema = z
 
 export type LanePolicy = z.output<typeof LanePolicySchema>;
 
+/** The lane facts every observation record repeats (usage events, gateway events, governance). */
+export const laneFactsShape = {
+  lane_class: z.string(),
+  lane_collision_policy: z.enum(COLLISION_POLICIES),
+  coffee_lane_policy: z.enum(COFFEE_POLICIES),
+  coffee_reason: z.string(),
+  time_diff_seconds: z.number().nullable(),
+  diff_threshold_seconds: z.number(),
+  preemptible: z.boolean(),
+  lane_priority: z.number(),
+};
+
 /** behaviour.md §3: the hint IS the lane; otherwise one lane per intent and executor class. */
 export function laneIdFor(cap: Pick<Cap, 'lane_hint' | 'intent' | 'executor_class'>): string {
   return cap.lane_hint ?? `lane:${cap.intent}:${cap.executor_class}`;

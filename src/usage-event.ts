@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { Cap } from './cap.js';
 import { ROUTE_CLASSES, ATTESTATION_LAYERS } from './cap.js';
-import { COFFEE_POLICIES } from './coffee.js';
 import type { BusConfig } from './config.js';
 import { CONTINUATION_MODES } from './continuation.js';
-import { COLLISION_POLICIES } from './lane.js';
+import { laneFactsShape } from './lane.js';
 
 const str = z.string().nullable();
 
@@ -30,14 +29,7 @@ export const UsageEventSchema = z
     target_url: str,
     transport: z.string(),
     surface: z.string(),
-    lane_class: z.string(),
-    lane_collision_policy: z.enum(COLLISION_POLICIES),
-    coffee_lane_policy: z.enum(COFFEE_POLICIES),
-    coffee_reason: z.string(),
-    time_diff_seconds: z.number().nullable(),
-    diff_threshold_seconds: z.number(),
-    preemptible: z.boolean(),
-    lane_priority: z.number(),
+    ...laneFactsShape,
     status: z.string(),
     latency_ms: z.number(),
     verified: z.boolean(),
