@@ -3,7 +3,7 @@ import { ATTESTATION_LAYERS, ROUTE_CLASSES } from './cap.js';
 import { sortedJson } from './json.js';
 import { laneFactsShape } from './lane.js';
 import type { ExecutionResult } from './result.js';
-import type { UsageEvent } from './usage-event.js';
+import { laneFactsOf, type UsageEvent } from './usage-event.js';
 
 export const GATEWAY_CONTRACT = 'tibet-cap-bus.gateway-event.v1';
 export const GATEWAY_ACTOR = 'jis:tibet-cap-bus';
@@ -87,14 +87,7 @@ function fromUsageEvent(result: ExecutionResult, event: UsageEvent): GatewayEven
     route_class: event.route_class,
     transport: event.transport,
     surface: event.surface,
-    lane_class: event.lane_class,
-    lane_collision_policy: event.lane_collision_policy,
-    coffee_lane_policy: event.coffee_lane_policy,
-    coffee_reason: event.coffee_reason,
-    time_diff_seconds: event.time_diff_seconds,
-    diff_threshold_seconds: event.diff_threshold_seconds,
-    preemptible: event.preemptible,
-    lane_priority: event.lane_priority,
+    ...laneFactsOf(event),
     gateway_actor: GATEWAY_ACTOR,
     status: event.status,
     verified: event.verified,

@@ -5,7 +5,7 @@ import { GATEWAY_ACTOR } from './gateway-event.js';
 import { COFFEE_POLICIES } from './coffee.js';
 import { LanePolicySchema, laneFactsShape } from './lane.js';
 import type { ExecutionResult } from './result.js';
-import type { UsageEvent } from './usage-event.js';
+import { laneFactsOf, type UsageEvent } from './usage-event.js';
 
 
 const nullableString = z.string().nullable();
@@ -181,14 +181,7 @@ function governanceEvent(event: UsageEvent, result: ExecutionResult): Governance
       transport: event.transport,
       overlay_hops: [],
       egress_host: null,
-      lane_class: event.lane_class,
-      lane_collision_policy: event.lane_collision_policy,
-      coffee_lane_policy: event.coffee_lane_policy,
-      coffee_reason: event.coffee_reason,
-      time_diff_seconds: event.time_diff_seconds,
-      diff_threshold_seconds: event.diff_threshold_seconds,
-      preemptible: event.preemptible,
-      lane_priority: event.lane_priority,
+      ...laneFactsOf(event),
     },
     // The reference claimed attestation whenever the layer was `jis` and named the actor as both
     // attester and bearer; here only a verified seal attests, the bus is the party that checked

@@ -215,3 +215,9 @@ export function projectUsage(d: DistributedCap, receipt: CapReceipt, measured: M
     usageEvent(`evt_${ids.hex16()}`, executed, d, inferred, receipt, measured.verified),
   ];
 }
+
+/** The lane facts of an event, as the gateway and governance views repeat them. */
+export function laneFactsOf(event: UsageEvent) {
+  const { lane_class, lane_collision_policy, coffee_lane_policy, coffee_reason, time_diff_seconds, diff_threshold_seconds, preemptible, lane_priority } = event;
+  return { lane_class, lane_collision_policy, coffee_lane_policy, coffee_reason, time_diff_seconds, diff_threshold_seconds, preemptible, lane_priority };
+}
