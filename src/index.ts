@@ -1,5 +1,6 @@
 // The public API of the core. Phase implementations live in tibet-cap-bus/adapters/*.
 export * from './cap.js';
+export * from './causal.js';
 export * from './clock.js';
 export * from './coffee.js';
 export * from './config.js';

@@ -1,3 +1,4 @@
+import { compareCausal } from '../../src/causal.js';
 import type { ExecutorVerdict } from '../../src/phases.js';
 import type { DistributedCap } from '../../src/result.js';
 import type { CollisionRow, Contender } from './collision.js';
@@ -137,6 +138,8 @@ export class Lane {
  * priority, then the head that arrived first. An indexed binary heap, so re-keying a lane whose
  * head changed is O(log lanes) and no decision scans all lanes.
  */
+const causalKey = (entry: Entry) => ({ causal_rank: entry.distributed.causal_rank, actor_id: entry.distributed.cap.actor_id, cap_id: entry.distributed.cap.cap_id });
+
 export class ReadyLanes {
   private readonly heap: Lane[] = [];
 
@@ -171,10 +174,11 @@ export class ReadyLanes {
     this.down(last.heapIndex);
   }
 
+  /** Higher priority first; equal priorities in causal order (in one runtime, that is arrival order). */
   private ahead(a: Lane, b: Lane): boolean {
     const x = a.head()!;
     const y = b.head()!;
-    return x.priority > y.priority || (x.priority === y.priority && x.enqueuedSeq < y.enqueuedSeq);
+    return x.priority > y.priority || (x.priority === y.priority && compareCausal(causalKey(x), causalKey(y)) < 0);
   }
 
   private place(lane: Lane, at: number): void {
