@@ -85,7 +85,8 @@ export interface ExecutorVerdict {
 }
 
 export interface Executor {
-  execute(distributed: DistributedCap): Promise<ExecutorVerdict> | ExecutorVerdict;
+  /** `seal` says how far the bus trusts the cap (a guard may demand a verified seal) */
+  execute(distributed: DistributedCap, seal: CapSeal): Promise<ExecutorVerdict> | ExecutorVerdict;
 }
 
 /** Measured facts the projection needs beyond the records themselves. */

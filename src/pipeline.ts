@@ -97,7 +97,7 @@ export class CapBus {
         : await phases.schedule.admit(distributed, async () => {
             const started = context.clock.monotonic();
             try {
-              return await phases.execute.execute(distributed);
+              return await phases.execute.execute(distributed, admitted.seal);
             } finally {
               latency_ms = roundMicros(context.clock.monotonic() - started);
             }

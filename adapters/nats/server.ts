@@ -402,10 +402,10 @@ class BusWorker implements Worker {
     const { inDoubt } = this;
     const onExecute = this.options.onExecute;
     this.bus.phases.execute = {
-      execute(distributed) {
+      execute(distributed, seal) {
         if (inDoubt.has(distributed.cap.cap_id)) return IN_DOUBT;
         onExecute?.(distributed.cap);
-        return inner.execute(distributed);
+        return inner.execute(distributed, seal);
       },
     };
   }

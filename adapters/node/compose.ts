@@ -16,7 +16,8 @@ export function composeBus(flags: RunFlags, tools: Pick<CliTools, 'readText'>): 
   const phases: Partial<Phases> = {};
   const sections: (() => Record<string, unknown>)[] = [];
   if (flags.twinDevices !== undefined) {
-    const guard = guardFor(loadTwinDevices(flags.twinDevices, tools.readText));
+    // with a keyring, identity means more than a name: the state caps' seals must verify
+    const guard = guardFor(loadTwinDevices(flags.twinDevices, tools.readText), { requireVerified: flags.keyring !== undefined });
     phases.execute = guardExecutor(new EchoExecutor(), guard);
     sections.push(() => ({ twin_audit: { tokens: guard.auditTokens(), status: guard.status() } }));
   }

@@ -1,5 +1,6 @@
 import type { Executor, ExecutorVerdict } from '../../src/phases.js';
 import type { DistributedCap } from '../../src/result.js';
+import type { CapSeal } from '../../src/seal-facts.js';
 import type { TwinGuard } from './guard.js';
 import type { TwinSide } from './state.js';
 
@@ -14,8 +15,6 @@ export interface GuardExecutorOptions {
   prefixes?: readonly string[];
   /** intents containing one of these are exempt: triage follow-ups hand a block to people, they move nothing */
   exempt?: readonly string[];
-  /** whether the bus verified the cap's seal; until sealing is wired in, nothing is */
-  verifiedOf?: (distributed: DistributedCap) => boolean;
 }
 
 /**
@@ -24,20 +23,20 @@ export interface GuardExecutorOptions {
  * and is otherwise answered `resync-needed` so the bus sends it to the triage.resync lane.
  */
 export function guardExecutor(inner: Executor, guard: TwinGuard, options: GuardExecutorOptions = {}): Executor {
-  const { prefixes = ['factory.'], exempt = ['.triage.'], verifiedOf = () => false } = options;
+  const { prefixes = ['factory.'], exempt = ['.triage.'] } = options;
   const guarded = (intent: string) => prefixes.some((p) => intent.startsWith(p)) && !exempt.some((e) => intent.includes(e));
 
   return {
     // async, but everything before `inner` runs synchronously, so caps submitted in order update and check in order
-    async execute(distributed: DistributedCap): Promise<ExecutorVerdict> {
+    async execute(distributed: DistributedCap, seal: CapSeal): Promise<ExecutorVerdict> {
       const { cap } = distributed;
       const side = STATE_INTENTS.get(cap.intent);
       if (side) {
-        const update = guard.update(side, cap.payload, { actor_id: cap.actor_id, verified: verifiedOf(distributed) });
+        const update = guard.update(side, cap.payload, { actor_id: cap.actor_id, verified: seal.verified });
         if (!update.ok) return { accepted: false, continuation_mode: 'reject', reason: update.error };
         return { details: { twin_state_update: update } };
       }
-      if (!guarded(cap.intent)) return inner.execute(distributed);
+      if (!guarded(cap.intent)) return inner.execute(distributed, seal);
 
       const deviceId = cap.payload.device_id;
       if (typeof deviceId !== 'string' || deviceId === '') {
@@ -47,7 +46,7 @@ export function guardExecutor(inner: Executor, guard: TwinGuard, options: GuardE
       if (!decision.allowed) {
         return { accepted: false, continuation_mode: 'resync-needed', reason: `twin guard ${decision.reason}`, details: { twin_decision: decision } };
       }
-      const verdict = await inner.execute(distributed);
+      const verdict = await inner.execute(distributed, seal);
       return { ...verdict, details: { ...verdict.details, twin_decision: decision } };
     },
   };
