@@ -150,6 +150,10 @@ export function buildProgram(deps: CliDeps): Command {
     .description('Identity-bound, causally ordered command bus: run caps, export and validate what they did.')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success; 1 what was checked is bad (INVALID, failed verification, cap refused);\n2 usage error or unreadable input (the message names the file and line); 70 internal error.',
+    )
     .configureOutput({ writeOut: out, writeErr: deps.stderr ?? ((text: string) => process.stderr.write(text)) })
     .exitOverride();
 
