@@ -5,7 +5,7 @@ import { followUpCaps } from './continuation.js';
 import type { PhaseEvidence } from './evidence.js';
 import type { CausalHint, ExecutorVerdict, PhaseContext, Phases, Submission } from './phases.js';
 import { UNSEALED, type CapSeal } from './seal-facts.js';
-import { buildReceipt } from './receipt.js';
+import { buildReceipt, executorFailure } from './receipt.js';
 import type { DistributedCap, ExecutionResult } from './result.js';
 
 export interface BusOptions {
@@ -98,6 +98,9 @@ export class CapBus {
             const started = context.clock.monotonic();
             try {
               return await phases.execute.execute(distributed, admitted.seal);
+            } catch (error) {
+              // one failing executor must not take the batch (or the bus) down with it
+              return executorFailure(error);
             } finally {
               latency_ms = roundMicros(context.clock.monotonic() - started);
             }

@@ -57,3 +57,9 @@ export function buildReceipt(d: DistributedCap, verdict: ExecutorVerdict, receip
     },
   };
 }
+
+/** An executor that threw left the cap's effect unknown: the receipt asks for a resync. */
+export function executorFailure(error: unknown): ExecutorVerdict {
+  const message = error instanceof Error ? error.message : String(error);
+  return { continuation_mode: 'resync-needed', reason: `executor-error: ${message}` };
+}

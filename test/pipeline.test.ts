@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryBus } from '../adapters/memory/index.js';
+import { createMemoryBus, ImmediateScheduler } from '../adapters/memory/index.js';
 import { makeCap } from '../src/cap.js';
 import { manualClock, seededIds } from '../src/clock.js';
 import { ExecutionResultSchema } from '../src/result.js';
@@ -85,5 +85,25 @@ describe('pipeline', () => {
     const [r] = await b.runChain(plan(b, {}), 1);
     expect(r!.distributed.lane_policy.lane_class).toBe('mine');
     expect(r!.usage_events[1]!.lane_class).toBe('mine');
+  });
+});
+
+describe('a failing executor', () => {
+  it('gives its cap a resync-needed receipt and leaves the caps beside it alone, on any scheduler', async () => {
+    for (const schedule of [new ImmediateScheduler(), undefined]) {
+      const b = createMemoryBus({
+        clock: manualClock(T0),
+        ids: seededIds(1),
+        phases: {
+          ...(schedule ? { schedule } : {}),
+          execute: { execute: (d) => { if (d.cap.payload.boom) throw new Error('device on fire'); return {}; } },
+        },
+      });
+      const caps = [plan(b, {}), plan(b, { boom: true }), plan(b, {})];
+      const results = await b.runRoots(caps, 2);
+      expect(results.map((r) => r.receipt.outcome)).toEqual(['executed', 'resync-needed', 'executed', 'executed']);
+      expect(results[1]!.receipt.payload.reason).toBe('executor-error: device on fire');
+      expect(results[2]!.distributed.cap.intent).toBe('agent.plan.triage.resync');
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { executorFailure } from '../../src/receipt.js';
 import type { LanePolicy } from '../../src/lane.js';
 import type { ExecutorVerdict, Scheduler } from '../../src/phases.js';
 import type { DistributedCap } from '../../src/result.js';
@@ -119,7 +120,7 @@ export class LaneMux implements Scheduler {
     }
     work.then(
       (verdict) => this.finish(lane, entry, verdict),
-      (error: unknown) => this.finish(lane, entry, failed(error)),
+      (error: unknown) => this.finish(lane, entry, executorFailure(error)),
     );
   }
 
@@ -177,8 +178,3 @@ function policyFault(policy: LanePolicy): string | null {
   return null;
 }
 
-/** An executor that threw left the cap's effect unknown: the receipt asks for a resync. */
-function failed(error: unknown): ExecutorVerdict {
-  const message = error instanceof Error ? error.message : String(error);
-  return { continuation_mode: 'resync-needed', reason: `executor-error: ${message}` };
-}
