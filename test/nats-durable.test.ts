@@ -15,18 +15,25 @@ const capOf = (i: number): Cap => makeCap({ actor_id: 'codex.aint', intent: 'age
 
 type Receipt = { cap_id: string; receipt_id: string; outcome: string; continuation_mode: string; payload: { reason?: string } };
 
-/** What the KV bucket holds per cap: a receipt, a claim, or nothing. */
-async function storedReceipts(kv: KV): Promise<Map<string, Receipt | 'claim'>> {
+/**
+ * What the KV bucket holds for each cap: a receipt, a claim, or nothing (no entry). Each key is
+ * read directly: kv.keys() ends only on a message the server marks as the last one pending, and
+ * nats-server 2.9 sometimes miscounts that when keys are replaced as the lister starts (a worker
+ * settling its last caps), so the lister then waits for ever and the poll never returns.
+ */
+async function storedReceipts(kv: KV, caps: readonly Cap[]): Promise<Map<string, Receipt | 'claim'>> {
   const out = new Map<string, Receipt | 'claim'>();
-  // list first, then read: reading while the key lister runs stalls it and it ends early
-  const keys: string[] = [];
-  for await (const key of await kv.keys()) keys.push(key);
-  for (const key of keys) {
-    const entry = await kv.get(key);
-    if (!entry || entry.operation !== 'PUT') continue;
-    const record = entry.json<Receipt & { claimed_by?: string }>();
-    out.set(key, record.claimed_by ? 'claim' : record);
-  }
+  let next = 0;
+  const lane = async () => {
+    while (next < caps.length) {
+      const capId = caps[next++]!.cap_id;
+      const entry = await kv.get(capId);
+      if (!entry || entry.operation !== 'PUT') continue;
+      const record = entry.json<Receipt & { claimed_by?: string }>();
+      out.set(capId, record.claimed_by ? 'claim' : record);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, lane));
   return out;
 }
 
@@ -137,8 +144,8 @@ describe.skipIf(skipNats)('NATS transport: durable mode (JetStream)', () => {
     await waitFor(
       'a stored receipt for every cap',
       async () => {
-        stored = await storedReceipts(kv);
-        return stored.size >= CAPS && [...stored.values()].every((v) => v !== 'claim');
+        stored = await storedReceipts(kv, caps);
+        return stored.size === CAPS && [...stored.values()].every((v) => v !== 'claim');
       },
       60_000,
       250,
@@ -147,6 +154,7 @@ describe.skipIf(skipNats)('NATS transport: durable mode (JetStream)', () => {
     const executed = executedLines();
     expect(new Set(executed).size).toBe(executed.length); // none ran twice
     expect(stored.size).toBe(CAPS);
+    expect((await kv.status()).values).toBe(CAPS); // and no key besides the caps'
     let inDoubt = 0;
     for (const cap of caps) {
       const receipt = stored.get(cap.cap_id);
@@ -186,13 +194,14 @@ describe.skipIf(skipNats)('NATS transport: durable mode (JetStream)', () => {
     await waitFor(
       'a stored receipt for every cap',
       async () => {
-        stored = await storedReceipts(kv);
-        return stored.size >= CAPS && [...stored.values()].every((v) => v !== 'claim');
+        stored = await storedReceipts(kv, caps);
+        return stored.size === CAPS && [...stored.values()].every((v) => v !== 'claim');
       },
       60_000,
       250,
     );
     expect(stored.size).toBe(CAPS);
+    expect((await kv.status()).values).toBe(CAPS); // and no key besides the caps'
     expect(caps.every((cap) => typeof stored.get(cap.cap_id) === 'object')).toBe(true);
     expect(new Set(executed).size).toBe(executed.length);
   }, 120_000);
