@@ -8,11 +8,18 @@ import type { CausalHint, Placer } from '../../src/phases.js';
  * by the clock alone; a child arriving from elsewhere carries its parent's rank as the hint
  * (the chain runner and the NATS `Tibet-Lamport` header both do).
  */
+/**
+ * The largest clock a sender may present. Ranks must stay exact integers; a clock beyond 2^52
+ * (a broken or hostile sender) would push every later rank toward the end of the safe range.
+ */
+export const MAX_PRESENTED_CLOCK = 2 ** 52;
+
 export class LamportPlacer implements Placer {
   private clock = 0;
 
   place(cap: Cap, hint: CausalHint) {
-    const presented = hint.lamport !== undefined && Number.isSafeInteger(hint.lamport) ? hint.lamport : 0;
+    const l = hint.lamport;
+    const presented = l !== undefined && Number.isInteger(l) && l > 0 && l <= MAX_PRESENTED_CLOCK ? l : 0;
     this.clock = Math.max(this.clock, presented) + 1;
     return { causal_rank: this.clock, details: { causal_rank: this.clock, algorithm: 'lamport', parent_id: cap.parent_id } };
   }
