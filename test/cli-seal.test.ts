@@ -89,14 +89,20 @@ describe('sealed caps through the CLI', () => {
     const sealed = spawnSync(process.execPath, [BIN, 'seal', '--key', path('alice.key')], { input: capJson() });
     const { doc } = exportOf([sealedLine(sealed.stdout), capJson({ payload: { continuation_mode: 'continue' } })]);
     const mutations: [string, (d: any) => void][] = [];
-    const flip = (s: string) => (s.at(-2) === 'A' ? s.slice(0, -2) + 'B' + s.slice(-1) : s.slice(0, -2) + 'A' + s.slice(-1));
+    // change one character of a hash, one bit of a byte in the middle of base64 bytes
+    const flip = (s: string) => (s.at(-1) === 'a' ? s.slice(0, -1) + 'b' : s.slice(0, -1) + 'a');
+    const flipByte = (b64: string) => {
+      const bytes = Buffer.from(b64, 'base64');
+      bytes[bytes.length >> 1]! ^= 0x01;
+      return bytes.toString('base64');
+    };
     doc.sealed.caps.forEach((c: any, i: number) => {
-      if (c.cose) mutations.push([`cap ${i} cose`, (d) => (d.sealed.caps[i].cose = flip(d.sealed.caps[i].cose))]);
-      if (c.cbor) mutations.push([`cap ${i} cbor`, (d) => (d.sealed.caps[i].cbor = flip(d.sealed.caps[i].cbor))]);
+      if (c.cose) mutations.push([`cap ${i} cose`, (d) => (d.sealed.caps[i].cose = flipByte(d.sealed.caps[i].cose))]);
+      if (c.cbor) mutations.push([`cap ${i} cbor`, (d) => (d.sealed.caps[i].cbor = flipByte(d.sealed.caps[i].cbor))]);
       mutations.push([`cap ${i} hash`, (d) => (d.sealed.caps[i].content_hash = flip(d.sealed.caps[i].content_hash))]);
     });
     doc.sealed.receipts.forEach((_: any, i: number) => {
-      mutations.push([`receipt ${i} cose`, (d) => (d.sealed.receipts[i].cose = flip(d.sealed.receipts[i].cose))]);
+      mutations.push([`receipt ${i} cose`, (d) => (d.sealed.receipts[i].cose = flipByte(d.sealed.receipts[i].cose))]);
       mutations.push([`receipt ${i} hash`, (d) => (d.sealed.receipts[i].content_hash = flip(d.sealed.receipts[i].content_hash))]);
     });
     doc.gateway_events.forEach((_: any, i: number) => {
