@@ -37,6 +37,21 @@ async function storedReceipts(kv: KV, caps: readonly Cap[]): Promise<Map<string,
   return out;
 }
 
+/** Waits until every cap has a stored receipt (no claim left, nothing missing) and returns them. */
+async function allReceipts(kv: KV, caps: readonly Cap[]): Promise<Map<string, Receipt | 'claim'>> {
+  let stored = new Map<string, Receipt | 'claim'>();
+  await waitFor(
+    'a stored receipt for every cap',
+    async () => {
+      stored = await storedReceipts(kv, caps);
+      return stored.size === caps.length && [...stored.values()].every((v) => v !== 'claim');
+    },
+    60_000,
+    250,
+  );
+  return stored;
+}
+
 /** Publishes caps into the stream (Nats-Msg-Id = cap_id), retrying each until JetStream has it. */
 async function publishAll(nc: NatsConnection, caps: readonly Cap[], concurrency = 64): Promise<void> {
   const js = nc.jetstream();
@@ -140,16 +155,7 @@ describe.skipIf(skipNats)('NATS transport: durable mode (JetStream)', () => {
 
     const second = await spawnWorker(args);
     cleanups.push(() => second.stop());
-    let stored = new Map<string, Receipt | 'claim'>();
-    await waitFor(
-      'a stored receipt for every cap',
-      async () => {
-        stored = await storedReceipts(kv, caps);
-        return stored.size === CAPS && [...stored.values()].every((v) => v !== 'claim');
-      },
-      60_000,
-      250,
-    );
+    const stored = await allReceipts(kv, caps);
 
     const executed = executedLines();
     expect(new Set(executed).size).toBe(executed.length); // none ran twice
@@ -190,16 +196,7 @@ describe.skipIf(skipNats)('NATS transport: durable mode (JetStream)', () => {
     await publishing;
 
     kv = await openKv();
-    let stored = new Map<string, Receipt | 'claim'>();
-    await waitFor(
-      'a stored receipt for every cap',
-      async () => {
-        stored = await storedReceipts(kv, caps);
-        return stored.size === CAPS && [...stored.values()].every((v) => v !== 'claim');
-      },
-      60_000,
-      250,
-    );
+    const stored = await allReceipts(kv, caps);
     expect(stored.size).toBe(CAPS);
     expect((await kv.status()).values).toBe(CAPS); // and no key besides the caps'
     expect(caps.every((cap) => typeof stored.get(cap.cap_id) === 'object')).toBe(true);
