@@ -7,6 +7,11 @@ export function hex(bytes: Uint8Array): string {
   return out;
 }
 
+/** Standard base64 of the bytes, read in place (Buffer.from on a Uint8Array would copy them first). */
+export function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
 /** Parses hex (either case); null unless the text is an even number of hex digits. */
 export function fromHex(text: string): Uint8Array | null {
   if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return null;

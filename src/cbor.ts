@@ -92,8 +92,9 @@ class Writer {
   }
 }
 
-/** One scratch buffer for every top-level encode: sealing is synchronous, so it is never shared. */
+/** One scratch buffer for top-level encodes; an encode started while it is lent out gets its own. */
 let scratch = new Writer(4096);
+let scratchLent = false;
 const SCRATCH_KEEP = 1 << 20;
 
 const utf8 = new TextEncoder();
@@ -113,12 +114,30 @@ const f32 = new DataView(new ArrayBuffer(4));
  * strings with lone surrogates): those are programming errors, not bad input.
  */
 export function encodeCbor(value: CborValue): Uint8Array {
+  return withCbor(value, (bytes) => bytes.slice());
+}
+
+/**
+ * Encodes like encodeCbor and hands `use` a view of the bytes in a scratch buffer, valid only
+ * during the call: sealing hashes and signs the payload and copies it once into the COSE_Sign1,
+ * with no copy of its own in between.
+ */
+export function withCbor<T>(value: CborValue, use: (bytes: Uint8Array) => T): T {
+  if (scratchLent) {
+    const w = new Writer(256);
+    writeValue(w, value, 0);
+    return use(w.buf.subarray(0, w.pos));
+  }
   const w = scratch;
   w.pos = 0;
-  writeValue(w, value, 0);
-  const out = w.buf.slice(0, w.pos);
-  if (w.buf.length > SCRATCH_KEEP) scratch = new Writer(4096);
-  return out;
+  scratchLent = true;
+  try {
+    writeValue(w, value, 0);
+    return use(w.buf.subarray(0, w.pos));
+  } finally {
+    scratchLent = false;
+    if (w.buf.length > SCRATCH_KEEP) scratch = new Writer(4096);
+  }
 }
 
 function writeValue(w: Writer, value: unknown, depth: number): void {
@@ -357,15 +376,28 @@ export function decodeCbor(bytes: Uint8Array, options: DecodeOptions = {}): Cbor
 /** Marks an 8-byte argument above 2^53-1, which no JS number holds exactly. */
 const TOO_BIG = -1;
 
+/**
+ * Decoded map keys by their bytes, so a key seen before comes back as the same (already
+ * internalized) string: caps repeat a few field names, and building and interning each key anew
+ * cost more than the rest of the decode.
+ */
+const KEY_SLOTS = 1024;
+const keySlots: ({ bytes: Uint8Array; text: string } | undefined)[] = new Array(KEY_SLOTS);
+const KEY_CACHE_MAX_BYTES = 23;
+
 class Reader {
   pos = 0;
-  private readonly view: DataView;
+  /** made on first use: only floats need one, and most records carry none */
+  private floats: DataView | undefined;
 
   constructor(
     private readonly bytes: Uint8Array,
     private readonly json: boolean,
-  ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  ) {}
+
+  private get view(): DataView {
+    const b = this.bytes;
+    return (this.floats ??= new DataView(b.buffer, b.byteOffset, b.byteLength));
   }
 
   private fail(message: string): never {
@@ -383,11 +415,12 @@ class Reader {
     this.need(size, 'item argument', at);
     const p = this.pos;
     this.pos += size;
-    if (size === 1) return this.bytes[p]!;
-    if (size === 2) return this.view.getUint16(p);
-    if (size === 4) return this.view.getUint32(p);
-    const hi = this.view.getUint32(p);
-    return hi > 0x1fffff ? TOO_BIG : hi * 0x100000000 + this.view.getUint32(p + 4);
+    const b = this.bytes;
+    if (size === 1) return b[p]!;
+    if (size === 2) return (b[p]! << 8) | b[p + 1]!;
+    if (size === 4) return uint32(b, p);
+    const hi = uint32(b, p);
+    return hi > 0x1fffff ? TOO_BIG : hi * 0x100000000 + uint32(b, p + 4);
   }
 
   item(depth: number): CborValue {
@@ -416,7 +449,7 @@ class Reader {
         if (this.json) this.fail(`byte string at byte ${at} is not JSON data`);
         return this.body(arg, 'byte string', at);
       case 3:
-        return this.text(this.body(arg, 'text string', at), at);
+        return arg <= KEY_CACHE_MAX_BYTES ? this.key(at) : this.text(arg, at);
       case 4:
         return this.array(arg, at, depth);
       case 5:
@@ -437,17 +470,44 @@ class Reader {
     return out;
   }
 
-  private text(body: Uint8Array, at: number): string {
-    if (body.length <= 32) {
+  /** Reads a text string's body in place: short ASCII (most keys and values) needs no view or decoder. */
+  private text(length: number, at: number): string {
+    if (length === TOO_BIG) this.fail(`text string at byte ${at} declares an impossible length`);
+    this.need(length, 'text string', at);
+    const b = this.bytes;
+    const start = this.pos;
+    const end = start + length;
+    this.pos = end;
+    if (length <= 8) {
       let s = '';
-      for (let i = 0; i < body.length; i++) {
-        const c = body[i]!;
-        if (c >= 0x80) return this.utf8(body, at);
+      for (let i = start; i < end; i++) {
+        const c = b[i]!;
+        if (c >= 0x80) return this.utf8(b.subarray(start, end), at);
         s += String.fromCharCode(c);
       }
       return s;
     }
-    return this.utf8(body, at);
+    return this.utf8(b.subarray(start, end), at);
+  }
+
+  /** A short text map key, through the key cache; the cache holds only keys whose bytes match exactly. */
+  private key(at: number): string {
+    const b = this.bytes;
+    const length = b[at]! & 0x1f;
+    const start = at + 1;
+    this.pos = start;
+    this.need(length, 'text string', at);
+    let h = length;
+    for (let i = start; i < start + length; i++) h = (Math.imul(h, 31) + b[i]!) | 0;
+    const slot = h & (KEY_SLOTS - 1);
+    const cached = keySlots[slot];
+    if (cached !== undefined && cached.bytes.length === length && sameBytes(cached.bytes, b, start)) {
+      this.pos = start + length;
+      return cached.text;
+    }
+    const text = this.text(length, at);
+    keySlots[slot] = { bytes: b.slice(start, start + length), text };
+    return text;
   }
 
   private utf8(body: Uint8Array, at: number): string {
@@ -472,11 +532,14 @@ class Reader {
     if (count === TOO_BIG || count * 2 > left) {
       this.fail(`map at byte ${at} declares ${plural(count, 'entry', 'entries')}, more than the ${plural(left, 'byte')} left hold`);
     }
-    let obj: Record<string, CborValue> | null = {};
-    let map: Map<CborKey, CborValue> | null = null;
+    // text keys make a plain object; an integer first key (COSE headers) a Map from the start
+    const b = this.bytes;
+    let obj: Record<string, CborValue> | null = count > 0 && b[this.pos]! >>> 5 !== 3 ? null : {};
+    let map: Map<CborKey, CborValue> | null = obj === null ? new Map() : null;
     for (let i = 0; i < count; i++) {
       const keyAt = this.pos;
-      const key = this.item(depth + 1);
+      const initial = b[keyAt]!;
+      const key = initial >>> 5 === 3 && (initial & 0x1f) <= KEY_CACHE_MAX_BYTES ? this.key(keyAt) : this.item(depth + 1);
       if (typeof key === 'number') {
         if (this.json) this.fail(`map key at byte ${keyAt} is not text, so the map is not JSON data`);
         // COSE labels are integers; a float such as 1.0 must not pass for label 1.
@@ -536,6 +599,15 @@ class Reader {
         return this.fail(`unsupported simple value (additional information ${info}) at byte ${at}`);
     }
   }
+}
+
+function uint32(b: Uint8Array, p: number): number {
+  return (b[p]! * 0x1000000 + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!)) >>> 0;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, offset: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[offset + i]) return false;
+  return true;
 }
 
 function halfToNumber(h: number): number {

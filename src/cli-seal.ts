@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { toBase64 } from './bytes.js';
 import { CapInputSchema, completeCap, describeIssues, type Cap } from './cap.js';
 import { systemClock, randomIds } from './clock.js';
 import { CliError, EXIT, type CliTools } from './cli.js';
@@ -66,7 +67,7 @@ export function registerSealCommands(program: Command, tools: CliTools): void {
       const parsed = CapInputSchema.safeParse(value);
       if (!parsed.success) throw new CliError(`${o.input}: invalid cap: ${describeIssues(parsed.error)}`);
       const sealed = sealWithKeyFile(completeCap(parsed.data, { clock: systemClock, ids: randomIds() }), o.key);
-      const body = o.base64 ? Buffer.from(sealed.bytes).toString('base64') + '\n' : Buffer.from(sealed.bytes);
+      const body = o.base64 ? toBase64(sealed.bytes) + '\n' : Buffer.from(sealed.bytes);
       if (o.out !== undefined) writeFileSync(o.out, body);
       else if (typeof body === 'string') tools.out(body);
       else process.stdout.write(body);

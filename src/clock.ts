@@ -78,6 +78,8 @@ export function isoTimestamp(epochMs: number): string {
  */
 export function parseIsoTimestamp(text: unknown): number | null {
   if (typeof text !== 'string') return null;
+  const canonical = parseCanonicalUtc(text);
+  if (canonical !== undefined) return canonical;
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(
     text.trim(),
   );
@@ -92,4 +94,55 @@ export function parseIsoTimestamp(text: unknown): number | null {
   const digits = zone.slice(1).replace(':', '');
   const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
   return ms - sign * offsetMin * 60_000;
+}
+
+/** Where the digits of `YYYY-MM-DDTHH:MM:SS.sssZ` are, as [offset, length]. */
+const CANONICAL_FIELDS = [
+  [0, 4],
+  [5, 2],
+  [8, 2],
+  [11, 2],
+  [14, 2],
+  [17, 2],
+  [20, 3],
+] as const;
+const CANONICAL_SEPARATORS = [
+  [4, '-'],
+  [7, '-'],
+  [10, 'T'],
+  [13, ':'],
+  [16, ':'],
+  [19, '.'],
+  [23, 'Z'],
+] as const;
+
+/**
+ * The form every cap this bus makes carries (`Date#toISOString`), read without the general
+ * regex: created_at is checked on every cap. Undefined for any other form, null for an
+ * impossible date or time in this one, exactly as the general reading would decide.
+ */
+function parseCanonicalUtc(text: string): number | null | undefined {
+  if (text.length !== 24) return undefined;
+  for (const [at, separator] of CANONICAL_SEPARATORS) if (text[at] !== separator) return undefined;
+  const parts = [0, 0, 0, 0, 0, 0, 0];
+  for (let f = 0; f < CANONICAL_FIELDS.length; f++) {
+    const [at, length] = CANONICAL_FIELDS[f]!;
+    let value = 0;
+    for (let i = at; i < at + length; i++) {
+      const digit = text.charCodeAt(i) - 0x30;
+      if (digit < 0 || digit > 9) return undefined;
+      value = value * 10 + digit;
+    }
+    parts[f] = value;
+  }
+  const [year, month, day, hour, minute, second, ms] = parts as [number, number, number, number, number, number, number];
+  // Date.UTC reads years 0-99 as 1900-1999; the general reading has its own checks for that
+  if (year < 100) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return null;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

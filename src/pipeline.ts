@@ -1,3 +1,4 @@
+import { toBase64 } from './bytes.js';
 import type { Cap } from './cap.js';
 import { isoTimestamp, randomIds, systemClock, type Clock, type IdSource } from './clock.js';
 import { DEFAULT_CONFIG, type BusConfig } from './config.js';
@@ -122,7 +123,7 @@ export class CapBus {
     if (phases.seal) {
       result.seal = {
         cap: admitted.seal,
-        receipt: sealedReceipt ? { content_hash: sealedReceipt.content_hash, cose: base64(sealedReceipt.bytes) } : null,
+        receipt: sealedReceipt ? { content_hash: sealedReceipt.content_hash, cose: toBase64(sealedReceipt.bytes) } : null,
         spawned: spawned.map((child) => this.busSealed(child)),
       };
     }
@@ -168,13 +169,13 @@ export class CapBus {
   /** A follow-up the bus issues: sealed with the bus key, so it can be verified wherever it runs. */
   private busSealed(cap: Cap): CapSeal {
     const sealed = this.phases.seal!.seal(cap);
-    return { trust: 'bus', verified: true, content_hash: sealed.content_hash, kid: this.phases.seal!.publicKey, cose: base64(sealed.bytes), cbor: null };
+    return { trust: 'bus', verified: true, content_hash: sealed.content_hash, kid: this.phases.seal!.publicKey, cose: toBase64(sealed.bytes), cbor: null };
   }
 
   /** An unsealed cap on a sealing bus: not verified, but its content hash is pinned by the receipt. */
   private hashed(cap: Cap): CapSeal {
     const { bytes, content_hash } = this.phases.seal!.hash(cap);
-    return { ...UNSEALED, content_hash, cbor: base64(bytes) };
+    return { ...UNSEALED, content_hash, cbor: toBase64(bytes) };
   }
 
   /** ISO stamp of the clock, computed once per millisecond (stamping is on the hot path). */
@@ -206,5 +207,4 @@ function breadthFirst(root: ChainNode): ExecutionResult[] {
   return out;
 }
 
-const base64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 const roundMicros = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,7 +1,8 @@
 import * as ed from '@noble/ed25519';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { hex } from './bytes.js';
-import { decodeCbor, describeCbor, encodeCbor, Tagged, type CborValue } from './cbor.js';
+import { decodeCbor, describeCbor, Tagged, withCbor, type CborValue } from './cbor.js';
+import { ALG_EDDSA, COSE_SIGN1_TAG, HEADER_ALG, HEADER_KID, PROTECTED, ownLayout, sign1, withSigStructure, type Sign1Parts } from './sign1.js';
 
 /**
  * Sealing per product.md §3: a record becomes a COSE_Sign1 (RFC 9052, tag 18) signed with
@@ -20,7 +21,8 @@ export interface Ed25519Backend {
   publicKey(seed: Uint8Array): Uint8Array;
   sign(seed: Uint8Array, message: Uint8Array): Uint8Array;
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
-  sha256?(data: Uint8Array): Uint8Array;
+  /** lowercase hex SHA-256, when the backend has a faster one than @noble/hashes */
+  sha256Hex?(data: Uint8Array): string;
 }
 
 export const nobleBackend: Ed25519Backend = {
@@ -70,17 +72,9 @@ export interface OpenOptions {
 
 export const DEFAULT_MAX_SEALED_BYTES = 1_048_576;
 
-const COSE_SIGN1_TAG = 18;
-const HEADER_ALG = 1;
 const HEADER_CRIT = 2;
-const HEADER_KID = 4;
-const ALG_EDDSA = -8;
 const ED25519_KEY_BYTES = 32;
 const ED25519_SIGNATURE_BYTES = 64;
-
-/** The only protected header this bus writes: {1: -8}. */
-const PROTECTED = encodeCbor(new Map([[HEADER_ALG, ALG_EDDSA]]));
-const EMPTY = new Uint8Array(0);
 
 /** Names for the algorithms a confused sender is likely to use, so the reason says what was found. */
 const ALG_NAMES = new Map<CborValue, string>([
@@ -103,7 +97,7 @@ const COSE_TAG_NAMES = new Map<number, string>([
 ]);
 
 export function contentHash(payload: Uint8Array, backend?: Ed25519Backend): string {
-  return `sha256:${hex(backend?.sha256 ? backend.sha256(payload) : sha256(payload))}`;
+  return `sha256:${backend?.sha256Hex ? backend.sha256Hex(payload) : hex(sha256(payload))}`;
 }
 
 /** `ed25519:<hex>`, the text form of a public key in caps, keyrings and key files. */
@@ -111,20 +105,16 @@ export function keyText(publicKey: Uint8Array): string {
   return `ed25519:${hex(publicKey)}`;
 }
 
-/** RFC 9052 §4.4 Sig_structure for COSE_Sign1 with no external AAD. */
-function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  return encodeCbor(['Signature1', protectedBytes, EMPTY, payload]);
-}
-
 /**
  * Seals a record. Throws a TypeError only for values CBOR cannot carry (see encodeCbor).
  * The key's publicKey is trusted to match its seed; keys.ts builds keys that do.
  */
 export function sealRecord(record: Record<string, unknown>, key: SigningKey, backend: Ed25519Backend = nobleBackend): Sealed {
-  const payload = encodeCbor(record as CborValue);
-  const signature = backend.sign(key.seed, sigStructure(PROTECTED, payload));
-  const bytes = encodeCbor(new Tagged(COSE_SIGN1_TAG, [PROTECTED, new Map([[HEADER_KID, key.publicKey]]), payload, signature]));
-  return { bytes, payload, content_hash: contentHash(payload, backend), kid: key.publicKey };
+  return withCbor(record as CborValue, (encoded) => {
+    const signature = withSigStructure(encoded, PROTECTED, (message) => backend.sign(key.seed, message));
+    const { bytes, payload } = sign1(key.publicKey, encoded, signature);
+    return { bytes, payload, content_hash: contentHash(payload, backend), kid: key.publicKey };
+  });
 }
 
 /**
@@ -138,6 +128,35 @@ export function openSealed(bytes: Uint8Array, options: OpenOptions = {}): Opened
   if (bytes.length === 0) return refuse('empty', 'sealed cap is empty (0 bytes)');
   if (bytes.length > maxBytes) return refuse('too-large', `sealed cap is ${bytes.length} bytes, over the limit of ${maxBytes} bytes`);
 
+  const parts = ownLayout(bytes) ?? decodeSign1(bytes);
+  if ('ok' in parts) return parts;
+  const { protectedBytes, kid, payload, signature } = parts;
+  const located = { payload, content_hash: contentHash(payload, backend) };
+  const kid_text = keyText(kid);
+
+  if (!(signature instanceof Uint8Array) || signature.length !== ED25519_SIGNATURE_BYTES) {
+    return refuse('bad-signature-length', `signature must be 64 bytes, found ${describeCbor(signature)}`, located);
+  }
+  let valid: boolean;
+  try {
+    valid = withSigStructure(payload, protectedBytes, (message) => backend.verify(signature, message, kid));
+  } catch (err) {
+    return refuse('bad-signature', `${backend.name} could not check the signature: ${String(err)}`, located);
+  }
+  if (!valid) return refuse('bad-signature', `Ed25519 signature does not verify with kid ${kid_text}`, located);
+
+  const record = decodeCbor(payload, { json: true });
+  if (!record.ok) return refuse('bad-payload', `payload is not JSON-model CBOR: ${record.reason}`, located);
+  return { ok: true, record: record.value, ...located, kid, kid_text };
+}
+
+type Refusal = Extract<Opened, { ok: false }>;
+
+/**
+ * The parts of any valid COSE_Sign1 by a full strict decode, or what is wrong with it. The
+ * signature is passed on whatever it is, so its length can be refused once the payload is known.
+ */
+export function decodeSign1(bytes: Uint8Array): (Omit<Sign1Parts, 'signature'> & { signature: CborValue }) | Refusal {
   const outer = decodeCbor(bytes);
   if (!outer.ok) {
     if (outer.code === 'trailing-bytes') return refuse('trailing-bytes', `sealed cap has ${outer.reason}`);
@@ -184,26 +203,10 @@ export function openSealed(bytes: Uint8Array, options: OpenOptions = {}): Opened
     const detached = payload === null ? ' (detached payloads are not supported)' : '';
     return refuse('payload-not-bstr', `payload must be a byte string, found ${describeCbor(payload)}${detached}`);
   }
-  const located = { payload, content_hash: contentHash(payload, backend) };
-  const kid_text = keyText(kid);
-
-  if (!(signature instanceof Uint8Array) || signature.length !== ED25519_SIGNATURE_BYTES) {
-    return refuse('bad-signature-length', `signature must be 64 bytes, found ${describeCbor(signature)}`, located);
-  }
-  let valid: boolean;
-  try {
-    valid = backend.verify(signature, sigStructure(protectedBytes, payload), kid);
-  } catch (err) {
-    return refuse('bad-signature', `${backend.name} could not check the signature: ${String(err)}`, located);
-  }
-  if (!valid) return refuse('bad-signature', `Ed25519 signature does not verify with kid ${kid_text}`, located);
-
-  const record = decodeCbor(payload, { json: true });
-  if (!record.ok) return refuse('bad-payload', `payload is not JSON-model CBOR: ${record.reason}`, located);
-  return { ok: true, record: record.value, ...located, kid, kid_text };
+  return { protectedBytes, kid, payload, signature };
 }
 
-function refuse(code: string, reason: string, located?: { payload: Uint8Array; content_hash: string }): Opened {
+function refuse(code: string, reason: string, located?: { payload: Uint8Array; content_hash: string }): Refusal {
   return { ok: false, code, reason, ...located };
 }
 

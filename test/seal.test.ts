@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { nodeBackend } from '../adapters/node/ed25519.js';
 import { fromHex, hex } from '../src/bytes.js';
 import { encodeCbor, Tagged, type CborValue } from '../src/cbor.js';
-import { contentHash, keyText, nobleBackend, openSealed, sealRecord, type SigningKey } from '../src/seal.js';
+import { contentHash, decodeSign1, keyText, nobleBackend, openSealed, sealRecord, type SigningKey } from '../src/seal.js';
+import { ownLayout } from '../src/sign1.js';
 
 const vector = JSON.parse(readFileSync(new URL('../fixtures/seal-vector.json', import.meta.url), 'utf8'));
 const seed = fromHex(vector.seed_hex)!;
@@ -187,5 +188,30 @@ describe('openSealed refuses bad input precisely', () => {
 
   property.prop([fc.uint8Array({ maxLength: 200 })])('never throws on arbitrary bytes', (input) => {
     expect(openSealed(input).ok).toBe(false);
+  });
+});
+
+describe('the own-layout reading and the generic decode agree', () => {
+  const records = fc.dictionary(fc.string({ maxLength: 12 }), fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 12 });
+  const flips = fc.array(fc.record({ at: fc.nat(), bits: fc.integer({ min: 1, max: 255 }) }), { maxLength: 3 });
+
+  property.prop([records, flips], { numRuns: 300 })('on sealed records with bytes flipped anywhere', (record, changes) => {
+    const bytes = sealRecord(record, key, nodeBackend).bytes.slice();
+    for (const { at, bits } of changes) bytes[at % bytes.length]! ^= bits;
+    const fast = ownLayout(bytes);
+    // whatever the fast reading accepts, the strict decoder reads to the very same parts
+    if (fast !== undefined) expect(decodeSign1(bytes)).toEqual(fast);
+    if (changes.length === 0) expect(fast).toBeDefined();
+  });
+
+  it('another encoder\'s valid layout (an extra unprotected header) opens by the generic path', () => {
+    const payload = encodeCbor(vector.cap);
+    const message = encodeCbor(['Signature1', encodeCbor(new Map([[1, -8]])), new Uint8Array(0), payload]);
+    const signature = nodeBackend.sign(seed, message);
+    const unprotected = new Map<number, CborValue>([[3, 'application/cbor'], [4, key.publicKey]]);
+    const foreign = encodeCbor(new Tagged(18, [encodeCbor(new Map([[1, -8]])), unprotected, payload, signature]));
+    expect(ownLayout(foreign)).toBeUndefined();
+    const opened = openSealed(foreign, { backend: nodeBackend });
+    expect(opened).toMatchObject({ ok: true, record: vector.cap, content_hash: contentHash(payload), kid_text: keyText(key.publicKey) });
   });
 });

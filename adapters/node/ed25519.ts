@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { Ed25519Backend } from '../../src/seal.js';
 
@@ -35,6 +36,16 @@ function publicKey(raw: Uint8Array): KeyObject {
   );
 }
 
+/**
+ * crypto.hash (Node >= 20.12) hashes in one call, without the Hash object createHash builds, and
+ * hex output skips a Buffer: for a cap-sized input that is a third of the cost. Older Node 20
+ * releases fall back to createHash.
+ */
+const hashOnce = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
+const sha256Hex = hashOnce
+  ? (data: Uint8Array) => hashOnce('sha256', data, 'hex')
+  : (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
 function plain(buf: Buffer): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
@@ -47,8 +58,7 @@ export const nodeBackend: Ed25519Backend = {
     return plain(der.subarray(SPKI_PREFIX.length));
   },
   sign: (seed, message) => plain(sign(null, message, privateKey(seed))),
-  // content hashes are on the hot path too; OpenSSL's SHA-256 is about twice noble's speed here
-  sha256: (data) => plain(createHash('sha256').update(data).digest()),
+  sha256Hex,
   verify(signature, message, key) {
     if (signature.length !== 64 || key.length !== 32) return false;
     try {

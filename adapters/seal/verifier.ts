@@ -1,3 +1,4 @@
+import { toBase64 } from '../../src/bytes.js';
 import { makeCap, INTENT_PATTERN, TOKEN_PATTERN, type Cap, type CapContext } from '../../src/cap.js';
 import type { Keyring } from '../../src/keys.js';
 import type { Admission, Submission, Verifier } from '../../src/phases.js';
@@ -29,7 +30,7 @@ export class SealVerifier implements Verifier {
     }
     const { ctx, keyring, busKeys, maxBytes, backend } = this.options;
     const trust = checkSealedCap(submission.sealed, { ctx, keyring, busKeys, maxBytes, backend });
-    const cose = Buffer.from(submission.sealed).toString('base64');
+    const cose = toBase64(submission.sealed);
     if (trust.ok) {
       return { cap: trust.cap, seal: { trust: trust.trust, verified: true, content_hash: trust.content_hash, kid: trust.kid_text, cose, cbor: null } };
     }
