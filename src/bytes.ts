@@ -28,3 +28,31 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   }
   return a.length - b.length;
 }
+
+/**
+ * Small arrays are carved from a shared 8 KiB block, as Node's Buffer pool does: V8 gives every
+ * fresh typed array over 64 bytes an ArrayBuffer of its own, which costs more than encoding a cap.
+ * A kept array keeps its block alive; readers must honour byteOffset, as for any view.
+ */
+const BLOCK_BYTES = 8192;
+let block = new ArrayBuffer(BLOCK_BYTES);
+let blockUsed = 0;
+
+export function pooledBytes(length: number): Uint8Array {
+  if (length > BLOCK_BYTES / 4) return new Uint8Array(length);
+  if (blockUsed + length > BLOCK_BYTES) {
+    block = new ArrayBuffer(BLOCK_BYTES);
+    blockUsed = 0;
+  }
+  const out = new Uint8Array(block, blockUsed, length);
+  // 8-byte aligned, as a fresh array would be
+  blockUsed += (length + 7) & ~7;
+  return out;
+}
+
+/** A copy of `bytes` that owns no scratch space: pooled, see pooledBytes. */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const out = pooledBytes(bytes.length);
+  out.set(bytes);
+  return out;
+}

@@ -1,4 +1,4 @@
-import { compareBytes } from './bytes.js';
+import { compareBytes, copyBytes } from './bytes.js';
 
 /**
  * CBOR for sealing: an encoder that always produces RFC 8949 §4.2.1 core deterministic bytes, and
@@ -86,9 +86,14 @@ class Writer {
   }
 
   bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    const n = b.length;
+    this.ensure(n);
+    // TypedArray#set is a native call, dearer than copying a map key's few bytes by hand
+    if (n <= 32) {
+      const buf = this.buf;
+      for (let i = 0, p = this.pos; i < n; i++) buf[p + i] = b[i]!;
+    } else this.buf.set(b, this.pos);
+    this.pos += n;
   }
 }
 
@@ -114,7 +119,7 @@ const f32 = new DataView(new ArrayBuffer(4));
  * strings with lone surrogates): those are programming errors, not bad input.
  */
 export function encodeCbor(value: CborValue): Uint8Array {
-  return withCbor(value, (bytes) => bytes.slice());
+  return withCbor(value, copyBytes);
 }
 
 /**
@@ -305,13 +310,43 @@ function sortKeys(keys: string[]): Uint8Array[] {
   return encoded;
 }
 
+/** An object's keys in the order it was built, and in encoded-byte order with their encodings. */
+interface KeyOrder {
+  built: string[];
+  sorted: string[];
+  encoded: Uint8Array[];
+}
+
+/**
+ * Key orders by first key: records of one type are built with the same keys in the same order,
+ * so most objects reuse the sort of the first one like them.
+ */
+const keyOrders = new Map<string, KeyOrder>();
+
+function keyOrder(keys: string[]): KeyOrder {
+  const cached = keyOrders.get(keys[0]!);
+  if (cached !== undefined && sameKeys(cached.built, keys)) return cached;
+  const sorted = keys.slice();
+  const order = { built: keys, sorted, encoded: sortKeys(sorted) };
+  if (keyOrders.size >= KEY_CACHE_LIMIT) keyOrders.clear();
+  keyOrders.set(keys[0]!, order);
+  return order;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function writeObject(w: Writer, obj: Record<string, unknown>, depth: number): void {
   const keys = Object.keys(obj);
-  const encoded = sortKeys(keys);
   w.head(5, keys.length);
-  for (let i = 0; i < keys.length; i++) {
+  if (keys.length === 0) return;
+  const { sorted, encoded } = keyOrder(keys);
+  for (let i = 0; i < sorted.length; i++) {
     w.bytes(encoded[i]!);
-    writeValue(w, obj[keys[i]!], depth + 1);
+    writeValue(w, obj[sorted[i]!], depth + 1);
   }
 }
 
@@ -377,13 +412,13 @@ export function decodeCbor(bytes: Uint8Array, options: DecodeOptions = {}): Cbor
 const TOO_BIG = -1;
 
 /**
- * Decoded map keys by their bytes, so a key seen before comes back as the same (already
- * internalized) string: caps repeat a few field names, and building and interning each key anew
- * cost more than the rest of the decode.
+ * Short decoded texts by their bytes, so map keys and repeated values (intents, actors, enums)
+ * come back as the same, already internalized string: caps repeat a few field names, and building
+ * and interning each key anew cost more than the rest of the decode.
  */
-const KEY_SLOTS = 1024;
-const keySlots: ({ bytes: Uint8Array; text: string } | undefined)[] = new Array(KEY_SLOTS);
-const KEY_CACHE_MAX_BYTES = 23;
+const TEXT_SLOTS = 1024;
+const textSlots: ({ bytes: Uint8Array; text: string } | undefined)[] = new Array(TEXT_SLOTS);
+const SHORT_TEXT_BYTES = 23;
 
 class Reader {
   pos = 0;
@@ -449,7 +484,7 @@ class Reader {
         if (this.json) this.fail(`byte string at byte ${at} is not JSON data`);
         return this.body(arg, 'byte string', at);
       case 3:
-        return arg <= KEY_CACHE_MAX_BYTES ? this.key(at) : this.text(arg, at);
+        return arg <= SHORT_TEXT_BYTES ? this.shortText(arg, at) : this.text(arg, at);
       case 4:
         return this.array(arg, at, depth);
       case 5:
@@ -490,23 +525,21 @@ class Reader {
     return this.utf8(b.subarray(start, end), at);
   }
 
-  /** A short text map key, through the key cache; the cache holds only keys whose bytes match exactly. */
-  private key(at: number): string {
+  /** A short text string through the text cache, which returns an entry only when its bytes match exactly. */
+  private shortText(length: number, at: number): string {
     const b = this.bytes;
-    const length = b[at]! & 0x1f;
-    const start = at + 1;
-    this.pos = start;
+    const start = this.pos;
     this.need(length, 'text string', at);
-    let h = length;
-    for (let i = start; i < start + length; i++) h = (Math.imul(h, 31) + b[i]!) | 0;
-    const slot = h & (KEY_SLOTS - 1);
-    const cached = keySlots[slot];
+    // a few sampled bytes pick the slot; the full comparison below decides
+    const h = length === 0 ? 0 : (length * 7919) ^ (b[start]! * 31) ^ (b[start + length - 1]! * 131) ^ (b[start + (length >> 1)]! * 1031) ^ (b[start + (length >> 2)]! * 17);
+    const slot = h & (TEXT_SLOTS - 1);
+    const cached = textSlots[slot];
     if (cached !== undefined && cached.bytes.length === length && sameBytes(cached.bytes, b, start)) {
       this.pos = start + length;
       return cached.text;
     }
     const text = this.text(length, at);
-    keySlots[slot] = { bytes: b.slice(start, start + length), text };
+    textSlots[slot] = { bytes: b.slice(start, start + length), text };
     return text;
   }
 
@@ -538,8 +571,7 @@ class Reader {
     let map: Map<CborKey, CborValue> | null = obj === null ? new Map() : null;
     for (let i = 0; i < count; i++) {
       const keyAt = this.pos;
-      const initial = b[keyAt]!;
-      const key = initial >>> 5 === 3 && (initial & 0x1f) <= KEY_CACHE_MAX_BYTES ? this.key(keyAt) : this.item(depth + 1);
+      const key = this.item(depth + 1);
       if (typeof key === 'number') {
         if (this.json) this.fail(`map key at byte ${keyAt} is not text, so the map is not JSON data`);
         // COSE labels are integers; a float such as 1.0 must not pass for label 1.

@@ -1,3 +1,4 @@
+import { pooledBytes } from './bytes.js';
 import { encodeCbor, Tagged } from './cbor.js';
 
 /**
@@ -10,14 +11,6 @@ import { encodeCbor, Tagged } from './cbor.js';
  * Anything else that is still a valid COSE_Sign1 (another encoder's choices) goes through the
  * strict generic decoder in seal.ts; both paths must agree, and a property test holds them to it.
  */
-
-/**
- * Small arrays are carved from a shared 8 KiB block, as Node's Buffer pool does: a fresh
- * ArrayBuffer per seal costs more than the copy into it. A kept seal keeps its block alive.
- */
-const BLOCK_BYTES = 8192;
-let block = new ArrayBuffer(BLOCK_BYTES);
-let blockUsed = 0;
 
 export const COSE_SIGN1_TAG = 18;
 export const HEADER_ALG = 1;
@@ -153,22 +146,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 function join(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (let i = 0; i < parts.length; i++) length += parts[i]!.length;
-  const out = allocate(length);
+  const out = pooledBytes(length);
   putAll(out, 0, parts);
   return out;
 }
 
-function allocate(length: number): Uint8Array {
-  if (length > BLOCK_BYTES / 4) return new Uint8Array(length);
-  if (blockUsed + length > BLOCK_BYTES) {
-    block = new ArrayBuffer(BLOCK_BYTES);
-    blockUsed = 0;
-  }
-  const out = new Uint8Array(block, blockUsed, length);
-  // keep each array 8-byte aligned, as a fresh one would be
-  blockUsed += (length + 7) & ~7;
-  return out;
-}
 
 function putAll(out: Uint8Array, at: number, parts: readonly Uint8Array[]): void {
   for (let i = 0; i < parts.length; i++) {

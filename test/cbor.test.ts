@@ -165,6 +165,19 @@ describe('decodeCbor', () => {
     expect(decodeCbor(bytes('fb3ff199999999999a'))).toEqual({ ok: true, value: 1.1 });
   });
 
+  it('reads text whose length is written in a longer head than needed, as key and as value', () => {
+    expect(decodeCbor(bytes('a1 78 03 616263 79 0002 6869'))).toEqual({ ok: true, value: { abc: 'hi' } });
+  });
+
+  it('never mixes up short texts that share their length and sampled bytes', () => {
+    // same length, first, middle, quarter and last byte: only the full comparison tells them apart
+    for (let round = 0; round < 2; round++) {
+      for (const text of ['axxxxxxb', 'axxyxxxb', 'axxxxyxb', 'axxxxxyb']) {
+        expect(decodeCbor(encodeCbor({ [text]: text }))).toEqual({ ok: true, value: { [text]: text } });
+      }
+    }
+  });
+
   it('keeps a "__proto__" key as an ordinary field', () => {
     const decoded = decodeCbor(bytes('a1 69 5f5f70726f746f5f5f 01'));
     expect(decoded.ok && Object.getPrototypeOf(decoded.value)).toBe(Object.prototype);

@@ -32,19 +32,37 @@ export async function throughput(count: number, work: () => Promise<void> | void
   return best;
 }
 
+/** What `interleaved` measured: each workload's best items/s, and each round's rates. */
+export interface Interleaved {
+  best: number[];
+  rounds: number[][];
+}
+
 /**
- * Best items/s of each workload over `rounds`, the workloads taking turns within each round, so a
- * ratio between them is not skewed by whatever else the machine did during one of them.
+ * Items/s of each workload over `rounds`, the workloads taking turns within each round, so a
+ * ratio between them can be taken round by round, from runs seconds apart, and not skewed by
+ * whatever else the machine did during one of them.
  */
-export async function interleaved(count: number, works: readonly (() => Promise<void> | void)[], rounds = 5): Promise<number[]> {
+export async function interleaved(count: number, works: readonly (() => Promise<void> | void)[], rounds = 5): Promise<Interleaved> {
   const best = works.map(() => 0);
+  const perRound: number[][] = [];
   for (const work of works) await work();
   for (let r = 0; r < rounds; r++) {
+    const rates: number[] = [];
     for (const [i, work] of works.entries()) {
       const started = performance.now();
       await work();
-      best[i] = Math.max(best[i]!, count / ((performance.now() - started) / 1000));
+      rates.push(count / ((performance.now() - started) / 1000));
+      best[i] = Math.max(best[i]!, rates[i]!);
     }
+    perRound.push(rates);
   }
-  return best;
+  return { best, rounds: perRound };
+}
+
+/** The median of the round-by-round ratios work a / work b. */
+export function medianRatio(measured: Interleaved, a: number, b: number): number {
+  const ratios = measured.rounds.map((rates) => rates[a]! / rates[b]!).sort((x, y) => x - y);
+  const mid = ratios.length >> 1;
+  return ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
 }
