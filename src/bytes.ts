@@ -20,6 +20,13 @@ export function fromHex(text: string): Uint8Array | null {
   return out;
 }
 
+/** Same length, same bytes. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Bytewise lexicographic order, the order RFC 8949 §4.2.1 sorts encoded map keys by. */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);

@@ -569,9 +569,19 @@ class Reader {
     const b = this.bytes;
     let obj: Record<string, CborValue> | null = count > 0 && b[this.pos]! >>> 5 !== 3 ? null : {};
     let map: Map<CborKey, CborValue> | null = obj === null ? new Map() : null;
+    // While short text keys arrive in strictly increasing byte order (as deterministic encoders
+    // write them), none can repeat an earlier one and the duplicate lookup is skipped.
+    let ascending = true;
+    let previousAt = -1;
+    let previousEnd = -1;
     for (let i = 0; i < count; i++) {
       const keyAt = this.pos;
       const key = this.item(depth + 1);
+      if (ascending) {
+        ascending = b[keyAt]! >>> 5 === 3 && (b[keyAt]! & 0x1f) < 24 && (previousAt < 0 || compareRanges(b, previousAt, previousEnd, keyAt, this.pos) < 0);
+        previousAt = keyAt;
+        previousEnd = this.pos;
+      }
       if (typeof key === 'number') {
         if (this.json) this.fail(`map key at byte ${keyAt} is not text, so the map is not JSON data`);
         // COSE labels are integers; a float such as 1.0 must not pass for label 1.
@@ -581,7 +591,7 @@ class Reader {
       }
       const value = this.item(depth + 1);
       if (obj !== null && typeof key === 'string') {
-        if (Object.hasOwn(obj, key)) this.fail(`duplicate map key ${JSON.stringify(key)} at byte ${keyAt}`);
+        if (!ascending && Object.hasOwn(obj, key)) this.fail(`duplicate map key ${JSON.stringify(key)} at byte ${keyAt}`);
         // Assigning "__proto__" would replace the prototype instead of adding a field.
         if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
         else obj[key] = value;
@@ -635,6 +645,16 @@ class Reader {
 
 function uint32(b: Uint8Array, p: number): number {
   return (b[p]! * 0x1000000 + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!)) >>> 0;
+}
+
+/** Bytewise order of b[aStart, aEnd) and b[bStart, bEnd). */
+function compareRanges(b: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let i = 0; i < n; i++) {
+    const d = b[aStart + i]! - b[bStart + i]!;
+    if (d !== 0) return d;
+  }
+  return aEnd - aStart - (bEnd - bStart);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, offset: number): boolean {

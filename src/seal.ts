@@ -1,6 +1,6 @@
 import * as ed from '@noble/ed25519';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import { hex } from './bytes.js';
+import { equalBytes, hex } from './bytes.js';
 import { decodeCbor, describeCbor, Tagged, withCbor, type CborValue } from './cbor.js';
 import { ALG_EDDSA, COSE_SIGN1_TAG, HEADER_ALG, HEADER_KID, PROTECTED, ownLayout, sign1, withSigStructure, type Sign1Parts } from './sign1.js';
 
@@ -45,10 +45,14 @@ export interface SigningKey {
   publicKey: Uint8Array;
 }
 
+/**
+ * A sealed record. `bytes` may share its ArrayBuffer with other small arrays (see pooledBytes),
+ * so read it through its byteOffset and byteLength, as with any view.
+ */
 export interface Sealed {
   /** The tagged COSE_Sign1 bytes. */
   bytes: Uint8Array;
-  /** The deterministic CBOR of the record, as signed. */
+  /** The deterministic CBOR of the record, as signed: a view into `bytes`. */
   payload: Uint8Array;
   content_hash: string;
   kid: Uint8Array;
@@ -102,8 +106,14 @@ export function contentHash(payload: Uint8Array, backend?: Ed25519Backend): stri
 
 /** `ed25519:<hex>`, the text form of a public key in caps, keyrings and key files. */
 export function keyText(publicKey: Uint8Array): string {
-  return `ed25519:${hex(publicKey)}`;
+  if (lastKey !== undefined && equalBytes(lastKey.bytes, publicKey)) return lastKey.text;
+  const text = `ed25519:${hex(publicKey)}`;
+  // most seals in a row come from one sender: remember the last key's text
+  lastKey = { bytes: publicKey.slice(), text };
+  return text;
 }
+
+let lastKey: { bytes: Uint8Array; text: string } | undefined;
 
 /**
  * Seals a record. Throws a TypeError only for values CBOR cannot carry (see encodeCbor).
@@ -147,7 +157,7 @@ export function openSealed(bytes: Uint8Array, options: OpenOptions = {}): Opened
 
   const record = decodeCbor(payload, { json: true });
   if (!record.ok) return refuse('bad-payload', `payload is not JSON-model CBOR: ${record.reason}`, located);
-  return { ok: true, record: record.value, ...located, kid, kid_text };
+  return { ok: true, record: record.value, payload, content_hash: located.content_hash, kid, kid_text };
 }
 
 type Refusal = Extract<Opened, { ok: false }>;

@@ -1,4 +1,4 @@
-import { pooledBytes } from './bytes.js';
+import { equalBytes, pooledBytes } from './bytes.js';
 import { encodeCbor, Tagged } from './cbor.js';
 
 /**
@@ -52,7 +52,7 @@ const SIG_SCRATCH_KEEP = 1 << 20;
  * given) and hands it to `use`, which must not keep it: the bytes are reused by the next call.
  */
 export function withSigStructure<T>(payload: Uint8Array, protectedBytes: Uint8Array, use: (message: Uint8Array) => T): T {
-  const prefix = sameBytes(protectedBytes, PROTECTED)
+  const prefix = equalBytes(protectedBytes, PROTECTED)
     ? SIG_STRUCTURE_PREFIX
     : join([SIG_STRUCTURE_START, byteStringHead(protectedBytes.length), protectedBytes, NO_EXTERNAL_AAD]);
   const head = byteStringHead(payload.length);
@@ -137,11 +137,6 @@ function prefixOf(encoded: Uint8Array, drop: number): Uint8Array {
   return encoded.slice(0, encoded.length - drop);
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function join(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;

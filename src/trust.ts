@@ -43,7 +43,7 @@ export function checkSealedCap(bytes: Uint8Array, options: TrustOptions): CapTru
 
   if (isPlainObject(record)) {
     // Generated fields would differ on every reading, and the seal covers the bytes as sent.
-    const missing = ['cap_id', 'created_at'].filter((field) => record[field] === undefined);
+    const missing = record.cap_id === undefined || record.created_at === undefined ? ['cap_id', 'created_at'].filter((field) => record[field] === undefined) : [];
     if (missing.length > 0) {
       return reject(
         'missing-sealed-field',
@@ -68,8 +68,7 @@ export function checkSealedCap(bytes: Uint8Array, options: TrustOptions): CapTru
       }
       return { ok: true, cap, content_hash, kid_text, trust: 'self-signed', verified: true };
     case 'jis': {
-      const busKeys = [...(options.busKeys ?? []), ...(options.keyring?.bus ? [options.keyring.bus] : [])];
-      if (cap.parent_id !== null && busKeys.includes(kid_text)) return { ok: true, cap, content_hash, kid_text, trust: 'bus', verified: true };
+      if (cap.parent_id !== null && isBusKey(options, kid_text)) return { ok: true, cap, content_hash, kid_text, trust: 'bus', verified: true };
       const actors = cap.actor_aint !== null && cap.actor_aint !== cap.actor_id ? [cap.actor_aint, cap.actor_id] : [cap.actor_id];
       if (options.keyring === undefined) {
         return reject('key-not-bound', `no keyring is configured, so key ${kid_text} is not bound to actor ${actors.join(' or ')}`);
@@ -80,6 +79,11 @@ export function checkSealedCap(bytes: Uint8Array, options: TrustOptions): CapTru
       return { ok: true, cap, content_hash, kid_text, trust: 'jis', verified: true };
     }
   }
+}
+
+/** A key of a bus whose follow-ups are trusted as issued: listed in busKeys, or the keyring's bus. */
+function isBusKey(options: TrustOptions, kidText: string): boolean {
+  return options.keyring?.bus === kidText || (options.busKeys ?? []).includes(kidText);
 }
 
 function decodedRecord(payload: Uint8Array): unknown {

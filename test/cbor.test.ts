@@ -201,6 +201,8 @@ describe('decodeCbor', () => {
     ['9a ffffffff 00', 'array at byte 0 declares 4294967295 items, more than the 1 byte left'],
     ['a2 6161 01 6161 02', 'duplicate map key "a" at byte 4'],
     ['a2 01 01 01 02', 'duplicate map key 1 at byte 3'],
+    ['a3 6161 01 6162 02 6161 03', 'duplicate map key "a" at byte 7'], // after keys in canonical order
+    ['a3 6161 01 6162 02 7801 61 03', 'duplicate map key "a" at byte 7'], // the repeat in a longer head
     ['a1 f93c00 01', 'map key at byte 1 is a floating-point number'],
     ['a1 80 01', 'map key at byte 1 must be an integer or a text string'],
   ])('rejects %s: %s', (input, reason) => {
