@@ -3,12 +3,17 @@ import { benchCore } from './core.js';
 import { benchSeal } from './seal.js';
 import { benchMux } from './mux.js';
 import { benchNats } from './nats.js';
-import { printTable } from './table.js';
+import { collect, printTable } from './table.js';
+
+// each part starts from a collected heap, so no part pays for the garbage of the one before
 
 console.log(`tibet-cap-bus benchmark — node ${process.version}, ${new Date().toISOString()}`);
 printTable('In-memory pipeline (one core)', await benchCore());
+collect();
 printTable('Lane mux', await benchMux());
+collect();
 const sealRows = await benchSeal();
 printTable('Sealed pipeline (COSE_Sign1, Ed25519)', sealRows);
 const inProcessSealed = sealRows.find((row) => row.name.startsWith('sealed pipeline ('))!.value;
+collect();
 printTable('NATS transport (nats-server on 127.0.0.1, sealed caps)', await benchNats(inProcessSealed));

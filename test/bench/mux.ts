@@ -4,7 +4,7 @@ import { manualClock, seededIds } from '../../src/clock.js';
 import { deriveLanePolicy, type LanePolicy } from '../../src/lane.js';
 import type { ExecutorVerdict } from '../../src/phases.js';
 import type { DistributedCap } from '../../src/result.js';
-import { throughput, type BenchRow } from './table.js';
+import { collect, throughput, type BenchRow } from './table.js';
 
 const LANES = 1000;
 const ACTORS = 100;
@@ -43,9 +43,6 @@ const VERDICT: ExecutorVerdict = {};
 const work = async () => VERDICT;
 
 const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-
-/** Collects the heap, when node runs with --expose-gc, so deltas measure live objects. */
-const collect = () => (globalThis as { gc?: () => void }).gc?.();
 
 export async function benchMux(): Promise<BenchRow[]> {
   const caps = benchCaps();

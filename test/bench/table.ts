@@ -66,3 +66,6 @@ export function medianRatio(measured: Interleaved, a: number, b: number): number
   const mid = ratios.length >> 1;
   return ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
 }
+
+/** Collects the heap when node runs with --expose-gc (npm run bench does), else does nothing. */
+export const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
