@@ -48,8 +48,8 @@ let sigScratchLent = false;
 const SIG_SCRATCH_KEEP = 1 << 20;
 
 /**
- * Builds the RFC 9052 Sig_structure for a payload under a protected header ({1: -8} unless
- * given) and hands it to `use`, which must not keep it: the bytes are reused by the next call.
+ * Builds the RFC 9052 Sig_structure for a payload under the given protected header bytes and
+ * hands it to `use`, which must not keep it: the bytes are reused by the next call.
  */
 export function withSigStructure<T>(payload: Uint8Array, protectedBytes: Uint8Array, use: (message: Uint8Array) => T): T {
   const prefix = equalBytes(protectedBytes, PROTECTED)
