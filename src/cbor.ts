@@ -505,7 +505,7 @@ class Reader {
     return out;
   }
 
-  /** Reads a text string's body in place: short ASCII (most keys and values) needs no view or decoder. */
+  /** Reads a text string's body in place: ASCII up to 8 bytes is built directly, longer text goes through the strict UTF-8 decoder. */
   private text(length: number, at: number): string {
     if (length === TOO_BIG) this.fail(`text string at byte ${at} declares an impossible length`);
     this.need(length, 'text string', at);
