@@ -1,4 +1,5 @@
 import { compareBytes, copyBytes } from './bytes.js';
+import { keyOrderCache } from './key-order.js';
 
 /**
  * CBOR for sealing: an encoder that always produces RFC 8949 §4.2.1 core deterministic bytes, and
@@ -310,34 +311,11 @@ function sortKeys(keys: string[]): Uint8Array[] {
   return encoded;
 }
 
-/** An object's keys in the order it was built, and in encoded-byte order with their encodings. */
-interface KeyOrder {
-  built: string[];
-  sorted: string[];
-  encoded: Uint8Array[];
-}
-
-/**
- * Key orders by first key: records of one type are built with the same keys in the same order,
- * so most objects reuse the sort of the first one like them.
- */
-const keyOrders = new Map<string, KeyOrder>();
-
-function keyOrder(keys: string[]): KeyOrder {
-  const cached = keyOrders.get(keys[0]!);
-  if (cached !== undefined && sameKeys(cached.built, keys)) return cached;
+/** Keys in encoded-byte order with their encodings, worked out once per record shape. */
+const keyOrder = keyOrderCache((keys) => {
   const sorted = keys.slice();
-  const order = { built: keys, sorted, encoded: sortKeys(sorted) };
-  if (keyOrders.size >= KEY_CACHE_LIMIT) keyOrders.clear();
-  keyOrders.set(keys[0]!, order);
-  return order;
-}
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+  return { sorted, encoded: sortKeys(sorted) };
+}, KEY_CACHE_LIMIT);
 
 function writeObject(w: Writer, obj: Record<string, unknown>, depth: number): void {
   const keys = Object.keys(obj);

@@ -176,40 +176,49 @@ class NatsCapBusClient implements CapBusClient {
     return this.inbox;
   }
 
-  /** A receipt reply, or the bus's refusal as a CapBusError. */
+  /** A receipt reply, or the bus's refusal as a CapBusError; the causal clock follows the reply's rank. */
   private readReceipt(reply: Msg): CapReceipt {
-    const refusal = header(reply.headers, HEADER.error);
-    if (refusal !== undefined) {
-      let message = refusal;
-      try {
-        message = (JSON.parse(reply.string()) as { message?: string }).message ?? refusal;
-      } catch {
-        // the code alone still says what happened
-      }
-      throw new CapBusError(refusal, message);
-    }
-    const rank = Number(header(reply.headers, HEADER.lamport));
-    if (Number.isSafeInteger(rank)) this.clock = Math.max(this.clock, rank);
-
-    let record: unknown;
-    try {
-      if (encodingOf(reply.headers) === 'cose') {
-        const opened = openSealed(reply.data, { backend: this.options.backend });
-        if (!opened.ok) throw new CapBusError('bad-receipt', `sealed receipt does not verify: ${opened.reason}`);
-        const busKey = this.options.busKey;
-        if (busKey !== undefined && opened.kid_text !== busKey) throw new CapBusError('bad-receipt', `receipt is sealed with ${opened.kid_text}, not the bus key ${busKey}`);
-        record = opened.record;
-      } else {
-        record = JSON.parse(reply.string());
-      }
-    } catch (error) {
-      if (error instanceof CapBusError) throw error;
-      throw new CapBusError('bad-receipt', `receipt is unreadable: ${(error as Error).message}`);
-    }
-    const receipt = ReceiptRecordSchema.safeParse(record);
-    if (!receipt.success) throw new CapBusError('bad-receipt', `reply is not a receipt: ${describeIssues(receipt.error)}`);
-    return receipt.data;
+    const { receipt, rank } = readReceiptReply(reply, this.options);
+    if (rank !== undefined) this.clock = Math.max(this.clock, rank);
+    return receipt;
   }
+}
+
+/**
+ * What a reply to a cap says: its receipt (a sealed one opened, checked and, with `busKey`, held
+ * to that key) and the causal rank the bus gave the cap; or the bus's refusal, or what makes the
+ * reply unreadable, thrown as a CapBusError.
+ */
+export function readReceiptReply(reply: Msg, check: Pick<ClientOptions, 'backend' | 'busKey'> = {}): { receipt: CapReceipt; rank?: number } {
+  const refusal = header(reply.headers, HEADER.error);
+  if (refusal !== undefined) {
+    let message = refusal;
+    try {
+      message = (JSON.parse(reply.string()) as { message?: string }).message ?? refusal;
+    } catch {
+      // the code alone still says what happened
+    }
+    throw new CapBusError(refusal, message);
+  }
+  const rank = Number(header(reply.headers, HEADER.lamport));
+
+  let record: unknown;
+  try {
+    if (encodingOf(reply.headers) === 'cose') {
+      const opened = openSealed(reply.data, { backend: check.backend });
+      if (!opened.ok) throw new CapBusError('bad-receipt', `sealed receipt does not verify: ${opened.reason}`);
+      if (check.busKey !== undefined && opened.kid_text !== check.busKey) throw new CapBusError('bad-receipt', `receipt is sealed with ${opened.kid_text}, not the bus key ${check.busKey}`);
+      record = opened.record;
+    } else {
+      record = JSON.parse(reply.string());
+    }
+  } catch (error) {
+    if (error instanceof CapBusError) throw error;
+    throw new CapBusError('bad-receipt', `receipt is unreadable: ${(error as Error).message}`);
+  }
+  const receipt = ReceiptRecordSchema.safeParse(record);
+  if (!receipt.success) throw new CapBusError('bad-receipt', `reply is not a receipt: ${describeIssues(receipt.error)}`);
+  return { receipt: receipt.data, rank: Number.isSafeInteger(rank) ? rank : undefined };
 }
 
 function transportError(error: unknown, subject: string, capId: string, timeout: number): CapBusError {

@@ -1,5 +1,6 @@
 import { INTENT_PATTERN, TOKEN_PATTERN, parseCap, type Cap, type CapContext } from '../../src/cap.js';
 import { decodeCbor, Tagged } from '../../src/cbor.js';
+import { COSE_SIGN1_TAG, ownLayout } from '../../src/sign1.js';
 import { isPlainObject } from '../../src/json.js';
 import type { ExecutionResult } from '../../src/result.js';
 import type { Encoding } from './headers.js';
@@ -15,7 +16,6 @@ export interface Decoded {
   intent: string;
 }
 
-const COSE_SIGN1_TAG = 18;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes a message body by its encoding; throws Refused saying what is wrong. */
@@ -37,17 +37,25 @@ export function decodeSubmission(data: Uint8Array, encoding: Encoding, ctx: CapC
  * route and key the message; the bus verifies the same payload bytes before anything runs.
  */
 function peekSealed(bytes: Uint8Array): { capId: string; intent: string } {
-  const outer = decodeCbor(bytes);
-  const parts = outer.ok && outer.value instanceof Tagged && outer.value.tag === COSE_SIGN1_TAG ? outer.value.value : null;
-  if (!Array.isArray(parts) || parts.length !== 4 || !(parts[2] instanceof Uint8Array)) {
-    throw new Refused('bad-cose', 'body is not a COSE_Sign1 (CBOR tag 18 around [protected, unprotected, payload, signature])');
-  }
-  const record = decodeCbor(parts[2], { json: true });
+  const record = decodeCbor(ownLayout(bytes)?.payload ?? sign1Payload(bytes), { json: true });
   if (!record.ok || !isPlainObject(record.value)) throw new Refused('bad-cap', 'sealed payload is not a CBOR map (a cap record)');
   const { cap_id: capId, intent } = record.value;
   if (typeof capId !== 'string' || !TOKEN_PATTERN.test(capId)) throw new Refused('bad-cap', 'sealed cap has no valid cap_id (1-128 of A-Z a-z 0-9 _ -)');
   if (typeof intent !== 'string' || !INTENT_PATTERN.test(intent)) throw new Refused('bad-cap', 'sealed cap has no valid intent (dot-separated tokens)');
   return { capId, intent };
+}
+
+/**
+ * The payload of anything shaped as a COSE_Sign1 (tag 18 around four items, the third a byte
+ * string). Headers and signature are left to the bus, whose rejection receipt names what is wrong.
+ */
+function sign1Payload(bytes: Uint8Array): Uint8Array {
+  const outer = decodeCbor(bytes);
+  const parts = outer.ok && outer.value instanceof Tagged && outer.value.tag === COSE_SIGN1_TAG ? outer.value.value : null;
+  if (!Array.isArray(parts) || parts.length !== 4 || !(parts[2] instanceof Uint8Array)) {
+    throw new Refused('bad-cose', 'body is not a COSE_Sign1 (CBOR tag 18 around [protected, unprotected, payload, signature])');
+  }
+  return parts[2];
 }
 
 /** The bus-sealed receipt of a result, if the bus seals. */

@@ -4,7 +4,7 @@ import { CliError, type CliBus, type CliTools, type RunFlags } from '../../src/c
 import { LaneMux, type ScheduleTraceRecord } from '../mux/index.js';
 import { signingKeyFromSeed } from '../../src/keys.js';
 import type { Phases } from '../../src/phases.js';
-import { createMemoryBus, EchoExecutor } from '../memory/index.js';
+import { createMemoryBus, DiscardSink, EchoExecutor } from '../memory/index.js';
 import { guardExecutor, guardFor, loadTwinDevices } from '../twin-guard/index.js';
 import { nodeBackend } from './ed25519.js';
 
@@ -13,7 +13,9 @@ import { nodeBackend } from './ed25519.js';
  * --bus-key, or a fresh key per run), verifying with the keyring, plus whatever else flags enable.
  */
 export function composeBus(flags: RunFlags, tools: Pick<CliTools, 'readText'>): CliBus {
-  const phases: Partial<Phases> = {};
+  // commands read results from what each run returns; a sink that kept them all would only grow
+  // (without bound in a `serve` worker)
+  const phases: Partial<Phases> = { sink: new DiscardSink() };
   const sections: (() => Record<string, unknown>)[] = [];
   if (flags.twinDevices !== undefined) {
     // with a keyring, identity means more than a name: the state caps' seals must verify
