@@ -21,6 +21,8 @@ import type { BenchRow } from './table.js';
  */
 
 const THROUGHPUT_CAPS = 10_000;
+/** throughput rounds after the warm-up; the best counts, as for the in-process rows it is compared with */
+const THROUGHPUT_ROUNDS = 3;
 const DURABLE_CAPS = 5_000;
 /** requests in flight at once when measuring throughput */
 const WINDOW = 256;
@@ -67,6 +69,14 @@ async function sealedRate(nc: NatsConnection, busKey: string, caps: readonly Cap
   return rate;
 }
 
+/** The best of THROUGHPUT_ROUNDS sealed rates, after a warm-up round (JIT, connections). */
+async function bestSealedRate(nc: NatsConnection, busKey: string): Promise<number> {
+  await sealedRate(nc, busKey, capsFor(2_000));
+  let best = 0;
+  for (let round = 0; round < THROUGHPUT_ROUNDS; round++) best = Math.max(best, await sealedRate(nc, busKey, capsFor(THROUGHPUT_CAPS)));
+  return best;
+}
+
 /** Latencies (ms) of requests sent at a fixed rate, regardless of how fast answers come. */
 async function offeredLatencies(client: CapBusClient, perSecond: number, seconds: number): Promise<number[]> {
   const tickMs = 5;
@@ -111,13 +121,11 @@ export async function benchNats(inProcessSealed: number): Promise<BenchRow[]> {
     const serve = async (...extra: string[]) => workers.push(await spawnWorker(['--nats', server.url, '--bus-key', keyFile, '--keyring', ringFile, ...extra]));
 
     await serve();
-    await sealedRate(sender, busKey, capsFor(2_000)); // warm-up: JIT, connections
-    const one = await sealedRate(sender, busKey, capsFor(THROUGHPUT_CAPS));
+    const one = await bestSealedRate(sender, busKey);
     const sorted = (await offeredLatencies(client, OFFERED_PER_S, OFFERED_FOR_S)).sort((a, b) => a - b);
 
     await serve();
-    await sealedRate(sender, busKey, capsFor(2_000));
-    const two = await sealedRate(sender, busKey, capsFor(THROUGHPUT_CAPS));
+    const two = await bestSealedRate(sender, busKey);
 
     for (const worker of workers.splice(0)) await worker.stop();
     await serve('--jetstream');
