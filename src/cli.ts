@@ -36,6 +36,8 @@ export interface RemoteEmit {
   prefix: string;
   key?: SigningKey;
   maxHops?: number;
+  /** every parsed flag of the command, for the transport's own (how it logs in) */
+  flags: Record<string, unknown>;
 }
 
 /** Flags of every command that runs caps; the bin's adapters give them meaning. */
@@ -233,7 +235,7 @@ export function buildProgram(deps: CliDeps): Command {
         if (!deps.emitRemote) throw new CliError('this build has no NATS transport');
         const cap = capFromFlags(o, { clock: systemClock, ids: randomIds() });
         const key = o.key === undefined ? undefined : loadSigningKey(o.key as string);
-        const receipt = (await deps.emitRemote(cap, { servers: o.nats as string[], prefix: o.subjectPrefix as string, key, maxHops: o.hops as number | undefined })) as CapReceipt;
+        const receipt = (await deps.emitRemote(cap, { servers: o.nats as string[], prefix: o.subjectPrefix as string, key, maxHops: o.hops as number | undefined, flags: o })) as CapReceipt;
         out(JSON.stringify(receipt, null, 2) + '\n');
         // the bus answered, but refused to run the cap (bad or untrusted seal, policy)
         if (receipt.payload.accepted === false) throw new CliError(`cap ${receipt.cap_id} was not executed: ${receipt.payload.reason ?? receipt.outcome}`, EXIT.bad);

@@ -21,13 +21,20 @@ export interface NatsCliDeps {
   stderr?: (text: string) => void;
 }
 
-interface ConnectionFlags {
-  nats?: string[];
-  subjectPrefix: string;
+/** How to log in: the flags `emit --nats` takes too. */
+export interface LoginFlags {
   user?: string;
   password?: string;
   token?: string;
   creds?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+interface ConnectionFlags extends LoginFlags {
+  nats?: string[];
+  subjectPrefix: string;
 }
 
 interface ServeFlags extends ConnectionFlags, RunFlags {
@@ -51,25 +58,32 @@ const intFlag = (name: string, min: number, max: number) => (value: string) => {
   return n;
 };
 
-function withConnectionFlags(cmd: Command): Command {
+function withLoginFlags(cmd: Command): Command {
   return cmd
-    .option('--nats <url>', `NATS server URL, repeatable; tls://host:port requires TLS (default: ${DEFAULT_SERVER})`, collect)
-    .option('--subject-prefix <prefix>', 'first token(s) of every subject', DEFAULT_PREFIX)
     .option('--user <name>', 'NATS user (with --password)')
     .option('--password <secret>', 'NATS password')
     .option('--token <token>', 'NATS authentication token')
-    .option('--creds <file>', 'NATS credentials file (JWT + NKey seed)');
+    .option('--creds <file>', 'NATS credentials file (JWT + NKey seed)')
+    .option('--tls-ca <file>', 'PEM CA file the server certificate must chain to (a private CA); requires TLS')
+    .option('--tls-cert <file>', 'PEM client certificate, for servers that verify clients (with --tls-key); requires TLS')
+    .option('--tls-key <file>', 'PEM key of --tls-cert');
+}
+
+function withConnectionFlags(cmd: Command): Command {
+  return withLoginFlags(
+    cmd
+      .option('--nats <url>', `NATS server URL, repeatable; tls://host:port requires TLS (default: ${DEFAULT_SERVER})`, collect)
+      .option('--subject-prefix <prefix>', 'first token(s) of every subject', DEFAULT_PREFIX),
+  );
+}
+
+/** The login part of parsed flags, as connection options. */
+export function loginOptions(o: LoginFlags): Omit<NatsConnectOptions, 'servers'> {
+  return { user: o.user, password: o.password, token: o.token, creds: o.creds, tlsCa: o.tlsCa, tlsCert: o.tlsCert, tlsKey: o.tlsKey };
 }
 
 function connection(o: ConnectionFlags): NatsConnectOptions & { prefix: string } {
-  return {
-    servers: o.nats ?? [DEFAULT_SERVER],
-    prefix: o.subjectPrefix,
-    user: o.user,
-    password: o.password,
-    token: o.token,
-    creds: o.creds,
-  };
+  return { servers: o.nats ?? [DEFAULT_SERVER], prefix: o.subjectPrefix, ...loginOptions(o) };
 }
 
 /** Runs a setup step whose failure is the user's to fix (bad file, flag or address): exit 2 with its message. */
@@ -108,6 +122,9 @@ async function untilSignalOr(other: Promise<unknown>): Promise<void> {
 
 export function registerNatsCommands(program: Command, deps: NatsCliDeps): void {
   const { out, withRunFlags } = deps.tools;
+  // `emit --nats` is the core's command; how it logs in is this adapter's
+  const emit = program.commands.find((cmd) => cmd.name() === 'emit');
+  if (emit) withLoginFlags(emit);
   const err = deps.stderr ?? ((text: string) => process.stderr.write(text));
 
   withRunFlags(

@@ -10,6 +10,11 @@ export interface NatsConnectOptions {
   token?: string;
   /** a NATS credentials file (JWT + NKey seed) */
   creds?: string;
+  /** PEM file of the CA(s) the server's certificate must chain to (a private CA); implies TLS */
+  tlsCa?: string;
+  /** PEM client certificate and its key, for servers that verify clients (mutual TLS); implies TLS */
+  tlsCert?: string;
+  tlsKey?: string;
   /** connection name shown by the server's monitoring */
   name?: string;
 }
@@ -27,18 +32,25 @@ export function connectionOptions(options: NatsConnectOptions): ConnectionOption
   const result: ConnectionOptions = { servers, name: options.name };
   if (options.user !== undefined) Object.assign(result, { user: options.user, pass: options.password });
   if (options.token !== undefined) result.token = options.token;
-  if (options.creds !== undefined) {
-    let creds: Uint8Array;
-    try {
-      creds = readFileSync(options.creds);
-    } catch (error) {
-      throw new Error(`cannot read credentials file ${options.creds}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-    result.authenticator = credsAuthenticator(creds);
+  if (options.creds !== undefined) result.authenticator = credsAuthenticator(readOption(options.creds, 'credentials file'));
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  // nats.js drops the scheme and upgrades only when the server offers TLS; a tls:// URL or any
+  // TLS file asks for it to be required.
+  if (servers.some((url) => url.toLowerCase().startsWith('tls://')) || options.tlsCa !== undefined || options.tlsCert !== undefined) {
+    result.tls = {
+      ...(options.tlsCa === undefined ? {} : { ca: readOption(options.tlsCa, 'TLS CA file').toString() }),
+      ...(options.tlsCert === undefined ? {} : { cert: readOption(options.tlsCert, 'TLS certificate file').toString(), key: readOption(options.tlsKey!, 'TLS key file').toString() }),
+    };
   }
-  // nats.js drops the scheme and upgrades only when the server offers TLS; a tls:// URL asks for it to be required.
-  if (servers.some((url) => url.toLowerCase().startsWith('tls://'))) result.tls = {};
   return result;
+}
+
+function readOption(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new Error(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }
 
 /** Connects; `extra` tunes reconnection for long-lived workers. */

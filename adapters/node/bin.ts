@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { runCli } from '../../src/cli.js';
-import { emitOverNats, registerNatsCommands } from '../nats/cli.js';
+import { emitOverNats, loginOptions, registerNatsCommands } from '../nats/cli.js';
 import { nodeBackend } from './ed25519.js';
 import { registerTwinCommands } from '../twin-guard/index.js';
 import { composeBus } from './compose.js';
@@ -13,7 +13,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 process.exitCode = await runCli(process.argv.slice(2), {
   createBus: composeBus,
-  emitRemote: (cap, o) => emitOverNats(cap, { servers: o.servers, prefix: o.prefix, maxHops: o.maxHops, key: o.key, backend: nodeBackend }),
+  emitRemote: (cap, o) => emitOverNats(cap, { ...loginOptions(o.flags), servers: o.servers, prefix: o.prefix, maxHops: o.maxHops, key: o.key, backend: nodeBackend }),
   extend: (program, tools) => {
     registerTwinCommands(program, tools);
     registerNatsCommands(program, { tools, createBus: composeBus });

@@ -81,14 +81,15 @@ export interface NatsServer {
   dispose(): Promise<void>;
 }
 
-export async function startNatsServer(): Promise<NatsServer> {
+/** `extraArgs` go to nats-server as given (e.g. TLS or auth flags). */
+export async function startNatsServer(extraArgs: readonly string[] = []): Promise<NatsServer> {
   if (NATS_SERVER === null) throw new Error('nats-server is not installed (CI installs it with apt-get in .ci/run)');
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'capbus-nats-'));
   let child: ChildProcess | null = null;
 
   const launch = async () => {
-    const proc = spawn(NATS_SERVER, ['-a', HOST, '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(NATS_SERVER, ['-a', HOST, '-p', String(port), '-js', '-sd', storeDir, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     proc.stderr!.on('data', (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-4000);
