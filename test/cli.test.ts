@@ -72,6 +72,10 @@ describe('CLI', () => {
     r = cli(['emit', '--actor', 'a', '--intent', 'a.b', '--route-class', 'teleport']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('route_class');
+    // NATS login flags mean nothing to an in-process run: refused, not ignored, and nothing runs
+    r = cli(['emit', '--actor', 'a', '--intent', 'a.b', '--token', 't', '--tls-ca', 'ca.pem']);
+    expect([r.code, r.out]).toEqual([2, '']);
+    expect(r.err).toContain('--token, --tls-ca: only with --nats');
     r = cli(['chain', '--hops', '0']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('--hops must be an integer from 1 to 64');

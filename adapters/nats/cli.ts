@@ -77,6 +77,9 @@ function withConnectionFlags(cmd: Command): Command {
   );
 }
 
+/** `--tls-ca` for `tlsCa`. */
+const flagName = (option: string) => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
 /** The login part of parsed flags, as connection options. */
 export function loginOptions(o: LoginFlags): Omit<NatsConnectOptions, 'servers'> {
   return { user: o.user, password: o.password, token: o.token, creds: o.creds, tlsCa: o.tlsCa, tlsCert: o.tlsCert, tlsKey: o.tlsKey };
@@ -124,7 +127,14 @@ export function registerNatsCommands(program: Command, deps: NatsCliDeps): void 
   const { out, withRunFlags } = deps.tools;
   // `emit --nats` is the core's command; how it logs in is this adapter's
   const emit = program.commands.find((cmd) => cmd.name() === 'emit');
-  if (emit) withLoginFlags(emit);
+  if (emit) {
+    withLoginFlags(emit).hook('preAction', (cmd) => {
+      const o = cmd.opts<LoginFlags & { nats?: string[] }>();
+      const given = Object.entries(loginOptions(o)).filter(([, value]) => value !== undefined);
+      // a login flag on an in-process run would be silently ignored: say so instead
+      if (o.nats === undefined && given.length > 0) throw new CliError(`${given.map(([name]) => flagName(name)).join(', ')}: only with --nats`);
+    });
+  }
   const err = deps.stderr ?? ((text: string) => process.stderr.write(text));
 
   withRunFlags(
