@@ -1,4 +1,4 @@
-import { makeCap, type Cap, type CapContext } from './cap.js';
+import { makeCap, type Cap, type CapContext } from './records/cap.js';
 import { isoTimestamp } from './clock.js';
 
 export const SOURCES = ['demo', 'chain', 'triage', 'resume'] as const;

@@ -1,4 +1,4 @@
-import { CapInputSchema, completeCap, describeIssues, type Cap, type CapContext } from './cap.js';
+import { CapInputSchema, completeCap, describeIssues, type Cap, type CapContext } from './records/cap.js';
 import { isPlainObject } from './json.js';
 
 /** One usable line of a cap input file: a cap object, or sealed COSE_Sign1 bytes to open later. */

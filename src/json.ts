@@ -1,4 +1,4 @@
-import { keyOrderCache } from './key-order.js';
+import { keyOrderCache } from './seal/key-order.js';
 
 /**
  * JSON with object keys sorted at every depth, as the exports promise. Written directly rather

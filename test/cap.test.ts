@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCap } from '../src/cap.js';
+import { parseCap } from '../src/records/cap.js';
 import { testContext } from './helpers.js';
 
 const base = { actor_id: 'a.aint', intent: 'agent.x', authority_ref: 'sam:x', payload: {} };

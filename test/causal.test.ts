@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { compareCausal } from '../src/causal.js';
+import { compareCausal } from '../src/records/causal.js';
 
 const key = fc.record({ causal_rank: fc.integer({ min: 1, max: 5 }), actor_id: fc.constantFrom('a', 'b', 'c'), cap_id: fc.constantFrom('cap_1', 'cap_2', 'cap_3') });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CbomDocumentSchema, SURFACE_STATUS_BY_MODE, cbomDocument } from '../src/cbom.js';
+import { CbomDocumentSchema, SURFACE_STATUS_BY_MODE, cbomDocument } from '../src/exports/cbom.js';
 import { mixedRun } from './tools/runs.js';
 
 const results = await mixedRun();

@@ -1,7 +1,7 @@
 import { fc, test as property } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from '../src/bytes.js';
-import { decodeCbor, encodeCbor, Tagged, type CborValue } from '../src/cbor.js';
+import { decodeCbor, encodeCbor, Tagged, type CborValue } from '../src/seal/cbor.js';
 
 const enc = (value: CborValue) => hex(encodeCbor(value));
 const bytes = (text: string) => fromHex(text.replace(/\s+/g, ''))!;

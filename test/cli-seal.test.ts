@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inCi, missing, python } from './tools/cose-ref.js';
 import { randomIds, systemClock } from '../src/clock.js';
-import { verifyExport } from '../src/verify.js';
+import { verifyExport } from '../src/seal/verify.js';
 
 const BIN = new URL('../dist/adapters/node/bin.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'capbus-seal-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deriveCoffee } from '../src/coffee.js';
+import { deriveCoffee } from '../src/policy/coffee.js';
 import { ago, cap, T0 } from './helpers.js';
 
 const coffee = (payload: Record<string, unknown>, fields: Parameters<typeof cap>[0] = {}) => deriveCoffee(cap({ payload, ...fields }), T0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DiscardSink } from '../adapters/memory/index.js';
 import { composeBus } from '../adapters/node/compose.js';
-import { makeCap } from '../src/cap.js';
+import { makeCap } from '../src/records/cap.js';
 
 describe('the bus the CLI composes', () => {
   it('keeps no results after a run (a serve worker runs for ever; its results leave over NATS)', async () => {

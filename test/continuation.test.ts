@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { followUpCaps, outcomeFor, requestedMode, resolveMode, type ContinuationMode } from '../src/continuation.js';
+import { followUpCaps, outcomeFor, requestedMode, resolveMode, type ContinuationMode } from '../src/policy/continuation.js';
 import { cap, testContext } from './helpers.js';
 
 describe('continuation mode and outcome (behaviour.md §6)', () => {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { makeCap, type CapInput } from '../src/cap.js';
-import { GATEWAY_CONTRACT, GatewayEventSchema, gatewayEvents, toGatewayEvent, toJsonl } from '../src/gateway-event.js';
-import type { ExecutionResult } from '../src/result.js';
-import { validateGatewayEvents } from '../src/validator.js';
+import { makeCap, type CapInput } from '../src/records/cap.js';
+import { GATEWAY_CONTRACT, GatewayEventSchema, gatewayEvents, toGatewayEvent, toJsonl } from '../src/exports/gateway-event.js';
+import type { ExecutionResult } from '../src/records/result.js';
+import { validateGatewayEvents } from '../src/exports/validator.js';
 import { deterministicBus } from './tools/runs.js';
 import { REFERENCE_FIXTURE, itWithReference } from './tools/reference-fixture.js';
 

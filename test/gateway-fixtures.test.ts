@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GatewayEventSchema } from '../src/gateway-event.js';
-import { loadGatewayEvents, validateGatewayEvents } from '../src/validator.js';
+import { GatewayEventSchema } from '../src/exports/gateway-event.js';
+import { loadGatewayEvents, validateGatewayEvents } from '../src/exports/validator.js';
 import { FIXTURE_SCENARIOS, fixtureText, fixtureUrl } from './tools/generate-fixtures.js';
 
 describe.each(Object.keys(FIXTURE_SCENARIOS))('fixtures/gateway-event.%s.example.json', (name) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeCap } from '../src/cap.js';
-import { ENTITY_TYPE_ROWS, GovernanceDocumentSchema, governanceDocument } from '../src/governance.js';
+import { makeCap } from '../src/records/cap.js';
+import { ENTITY_TYPE_ROWS, GovernanceDocumentSchema, governanceDocument } from '../src/exports/governance.js';
 import { deterministicBus, mixedRun } from './tools/runs.js';
 
 const results = await mixedRun();

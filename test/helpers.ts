@@ -1,4 +1,4 @@
-import { makeCap, type Cap, type CapInput } from '../src/cap.js';
+import { makeCap, type Cap, type CapInput } from '../src/records/cap.js';
 import { manualClock, seededIds } from '../src/clock.js';
 
 /** A fixed instant for tests: 2026-05-15T16:00:00Z. */

@@ -3,11 +3,11 @@ import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { nodeBackend } from '../adapters/node/ed25519.js';
 import { fromHex, hex } from '../src/bytes.js';
-import { encodeCbor, type CborValue } from '../src/cbor.js';
+import { encodeCbor, type CborValue } from '../src/seal/cbor.js';
 import { manualClock, seededIds } from '../src/clock.js';
-import { signingKeyFromSeed } from '../src/keys.js';
-import { keyText, openSealed, sealRecord } from '../src/seal.js';
-import { checkSealedCap } from '../src/trust.js';
+import { signingKeyFromSeed } from '../src/seal/keys.js';
+import { keyText, openSealed, sealRecord } from '../src/seal/seal.js';
+import { checkSealedCap } from '../src/seal/trust.js';
 import { inCi, missing, python } from './tools/cose-ref.js';
 
 /**

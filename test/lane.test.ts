@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deriveLanePolicy, deriveLaneShape, laneIdFor } from '../src/lane.js';
+import { deriveLanePolicy, deriveLaneShape, laneIdFor } from '../src/policy/lane.js';
 import { cap, T0 } from './helpers.js';
 
 describe('lane id (behaviour.md §3)', () => {

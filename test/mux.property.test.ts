@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { SCHEDULE_DECISIONS, type ScheduleTraceRecord } from '../adapters/mux/index.js';
-import { laneIdFor, LanePolicySchema, deriveLanePolicy, type LanePolicy } from '../src/lane.js';
+import { laneIdFor, LanePolicySchema, deriveLanePolicy, type LanePolicy } from '../src/policy/lane.js';
 import {
   capArb,
   checkBurstLimits,

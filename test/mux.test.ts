@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../adapters/memory/index.js';
 import { EchoExecutor } from '../adapters/memory/executor.js';
 import { LaneMux, ScheduleTraceRecordSchema, type LaneMuxOptions, type ScheduleTraceRecord } from '../adapters/mux/index.js';
-import { makeCap } from '../src/cap.js';
+import { makeCap } from '../src/records/cap.js';
 import { manualClock, seededIds } from '../src/clock.js';
-import type { LanePolicy } from '../src/lane.js';
-import type { ExecutorVerdict } from '../src/phases.js';
-import type { DistributedCap } from '../src/result.js';
+import type { LanePolicy } from '../src/policy/lane.js';
+import type { ExecutorVerdict } from '../src/pipeline/phases.js';
+import type { DistributedCap } from '../src/records/result.js';
 import { VirtualTimer } from '../adapters/testing/index.js';
 import { ago, T0, testContext } from './helpers.js';
 

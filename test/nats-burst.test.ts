@@ -1,6 +1,6 @@
 import { connect, headers as natsHeaders, type MsgHdrs } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCap, type Cap } from '../src/cap.js';
+import { makeCap, type Cap } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
 import { skipNats, spawnWorker, startNatsServer, waitFor, type NatsServer, type SpawnedWorker } from './tools/nats-server.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyFile, writeKeyFile } from '../src/keys.js';
+import { generateKeyFile, writeKeyFile } from '../src/seal/keys.js';
 import { BIN, skipNats, spawnWorker, startNatsServer, type NatsServer, type SpawnedWorker } from './tools/nats-server.js';
 
 describe.skipIf(skipNats)('emit --nats through the bin', () => {

@@ -5,7 +5,7 @@ import { connect, createInbox, headers as natsHeaders, type KV, type NatsConnect
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../adapters/memory/index.js';
 import { capHeaders, connectCapBus, RECEIPT_BUCKET, startWorker, type Worker } from '../adapters/nats/index.js';
-import { makeCap, type Cap } from '../src/cap.js';
+import { makeCap, type Cap } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
 import { skipNats, sleep, spawnWorker, startNatsServer, waitFor, type NatsServer } from './tools/nats-server.js';
 

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCap, type Cap, type CapInput } from '../src/cap.js';
+import { makeCap, type Cap, type CapInput } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
-import { generateKeyFile, writeKeyFile, type KeyFile } from '../src/keys.js';
-import { validateGatewayEvents } from '../src/validator.js';
+import { generateKeyFile, writeKeyFile, type KeyFile } from '../src/seal/keys.js';
+import { validateGatewayEvents } from '../src/exports/validator.js';
 import { inCi, missing, python } from './tools/cose-ref.js';
 import { NATS_SERVER, spawnWorker, startNatsServer, type NatsServer, type SpawnedWorker } from './tools/nats-server.js';
 

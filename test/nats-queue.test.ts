@@ -5,10 +5,10 @@ import { connect, type Msg } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../adapters/memory/index.js';
 import { connectCapBus, startWorker } from '../adapters/nats/index.js';
-import { makeCap } from '../src/cap.js';
+import { makeCap } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
-import { generateKeyFile, signingKeyFromFile, writeKeyFile } from '../src/keys.js';
-import { openSealed } from '../src/seal.js';
+import { generateKeyFile, signingKeyFromFile, writeKeyFile } from '../src/seal/keys.js';
+import { openSealed } from '../src/seal/seal.js';
 import { skipNats, spawnWorker, startNatsServer, waitFor, type NatsServer } from './tools/nats-server.js';
 
 const ROOTS = 150;

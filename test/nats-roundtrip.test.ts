@@ -3,11 +3,11 @@ import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../adapters/memory/index.js';
 import { CapBusError, connectCapBus, emitOverNats, startWorker, type CapBusClient, type LogRecord, type Worker } from '../adapters/nats/index.js';
-import { makeCap, type Cap, type CapInput } from '../src/cap.js';
+import { makeCap, type Cap, type CapInput } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
-import { signingKeyFromSeed } from '../src/keys.js';
-import { CapReceiptSchema, type CapReceipt } from '../src/receipt.js';
-import { sealCap } from '../src/trust.js';
+import { signingKeyFromSeed } from '../src/seal/keys.js';
+import { CapReceiptSchema, type CapReceipt } from '../src/records/receipt.js';
+import { sealCap } from '../src/seal/trust.js';
 import { BIN, skipNats, spawnWorker, startNatsServer, waitFor, type NatsServer } from './tools/nats-server.js';
 
 const ctx = { clock: systemClock, ids: randomIds() };

@@ -2,11 +2,11 @@ import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../adapters/memory/index.js';
 import { connectCapBus, startWorker, type CapBusClient, type Worker } from '../adapters/nats/index.js';
-import { makeCap, type Cap, type CapInput } from '../src/cap.js';
+import { makeCap, type Cap, type CapInput } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
-import { signingKeyFromSeed } from '../src/keys.js';
-import { keyText, openSealed } from '../src/seal.js';
-import { sealCap } from '../src/trust.js';
+import { signingKeyFromSeed } from '../src/seal/keys.js';
+import { keyText, openSealed } from '../src/seal/seal.js';
+import { sealCap } from '../src/seal/trust.js';
 import { skipNats, startNatsServer, type NatsServer } from './tools/nats-server.js';
 
 const ctx = { clock: systemClock, ids: randomIds() };

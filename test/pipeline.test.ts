@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryBus, ImmediateScheduler } from '../adapters/memory/index.js';
-import { makeCap } from '../src/cap.js';
+import { makeCap } from '../src/records/cap.js';
 import { manualClock, seededIds } from '../src/clock.js';
-import { ExecutionResultSchema } from '../src/result.js';
+import { ExecutionResultSchema } from '../src/records/result.js';
 import { T0 } from './helpers.js';
 
 const bus = (seed = 1) => createMemoryBus({ clock: manualClock(T0), ids: seededIds(seed) });

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { jsonSchemaText } from '../src/schemas.js';
+import { jsonSchemaText } from '../src/exports/schemas.js';
 import { PUBLISHED_SCHEMAS } from './tools/published-schemas.js';
 
 const dir = new URL('../schemas/', import.meta.url);

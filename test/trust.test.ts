@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeBackend } from '../adapters/node/ed25519.js';
 import { fromHex } from '../src/bytes.js';
-import { makeCap, type Cap, type CapContext } from '../src/cap.js';
+import { makeCap, type Cap, type CapContext } from '../src/records/cap.js';
 import { manualClock, seededIds } from '../src/clock.js';
-import { encodeCbor, Tagged } from '../src/cbor.js';
+import { encodeCbor, Tagged } from '../src/seal/cbor.js';
 import {
   generateKeyFile,
   isBound,
@@ -18,9 +18,9 @@ import {
   signingKeyFromSeed,
   writeKeyFile,
   type Keyring,
-} from '../src/keys.js';
-import { keyText, nobleBackend, sealRecord } from '../src/seal.js';
-import { checkSealedCap, sealCap } from '../src/trust.js';
+} from '../src/seal/keys.js';
+import { keyText, nobleBackend, sealRecord } from '../src/seal/seal.js';
+import { checkSealedCap, sealCap } from '../src/seal/trust.js';
 
 const vector = JSON.parse(readFileSync(new URL('../fixtures/seal-vector.json', import.meta.url), 'utf8'));
 const ctx: CapContext = { clock: manualClock(Date.UTC(2026, 0, 15)), ids: seededIds(7) };

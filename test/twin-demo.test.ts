@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isoTimestamp, manualClock, seededIds } from '../src/clock.js';
 import { parseCapLines } from '../src/input.js';
-import type { Executor } from '../src/phases.js';
+import type { Executor } from '../src/pipeline/phases.js';
 import { createMemoryBus } from '../adapters/memory/index.js';
 import { guardExecutor, runTwinDemo, TwinGuard, twinInfoText, verifyAuditChain, type TwinDecision } from '../adapters/twin-guard/index.js';
 

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { makeCap, type Cap } from '../src/cap.js';
-import { signingKeyFromSeed } from '../src/keys.js';
-import { keyText, type SigningKey } from '../src/seal.js';
-import { sealCap } from '../src/trust.js';
+import { makeCap, type Cap } from '../src/records/cap.js';
+import { signingKeyFromSeed } from '../src/seal/keys.js';
+import { keyText, type SigningKey } from '../src/seal/seal.js';
+import { sealCap } from '../src/seal/trust.js';
 import { isoTimestamp, manualClock, seededIds } from '../src/clock.js';
-import type { Executor } from '../src/phases.js';
+import type { Executor } from '../src/pipeline/phases.js';
 import { createMemoryBus } from '../adapters/memory/index.js';
 import {
   guardExecutor,

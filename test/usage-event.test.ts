@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../src/config.js';
-import { inferUsage } from '../src/usage-event.js';
+import { DEFAULT_CONFIG } from '../src/pipeline/config.js';
+import { inferUsage } from '../src/records/usage-event.js';
 import { createMemoryBus } from '../adapters/memory/index.js';
-import { makeCap } from '../src/cap.js';
+import { makeCap } from '../src/records/cap.js';
 import { manualClock, seededIds } from '../src/clock.js';
 import { cap, T0 } from './helpers.js';
 

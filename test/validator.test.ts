@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { makeCap } from '../src/cap.js';
-import { toGatewayEvent } from '../src/gateway-event.js';
-import { REQUIRED_FIELDS, loadGatewayEvents, pythonRepr, validateGatewayEvent, validateGatewayEvents } from '../src/validator.js';
+import { makeCap } from '../src/records/cap.js';
+import { toGatewayEvent } from '../src/exports/gateway-event.js';
+import { REQUIRED_FIELDS, loadGatewayEvents, pythonRepr, validateGatewayEvent, validateGatewayEvents } from '../src/exports/validator.js';
 import { deterministicBus } from './tools/runs.js';
 import { REFERENCE_FIXTURE, itWithReference } from './tools/reference-fixture.js';
 

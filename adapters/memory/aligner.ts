@@ -1,5 +1,5 @@
-import type { Cap } from '../../src/cap.js';
-import type { Aligner } from '../../src/phases.js';
+import type { Cap } from '../../src/records/cap.js';
+import type { Aligner } from '../../src/pipeline/phases.js';
 
 /** One process is one cluster member: every lane aligns to its own group. */
 export class LocalAligner implements Aligner {

@@ -1,7 +1,7 @@
-import type { Cap } from '../../src/cap.js';
+import type { Cap } from '../../src/records/cap.js';
 import type { Clock } from '../../src/clock.js';
-import { deriveLanePolicy, laneIdFor, type LanePolicyDerivation } from '../../src/lane.js';
-import type { Distributor } from '../../src/phases.js';
+import { deriveLanePolicy, laneIdFor, type LanePolicyDerivation } from '../../src/policy/lane.js';
+import type { Distributor } from '../../src/pipeline/phases.js';
 
 /** Lanes by intent: lane id per behaviour.md §3, policy from the tables or the user's derivation. */
 export class IntentDistributor implements Distributor {

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Executor, ExecutorVerdict } from '../../src/phases.js';
-import type { DistributedCap } from '../../src/result.js';
+import type { Executor, ExecutorVerdict } from '../../src/pipeline/phases.js';
+import type { DistributedCap } from '../../src/records/result.js';
 
 /** Where simulated work spends its time; tests pass a virtual timer so durations cost nothing. */
 export interface Timer {

@@ -1,8 +1,8 @@
-import { CapBus, busContext, type BusOptions } from '../../src/pipeline.js';
-import type { Phases } from '../../src/phases.js';
-import type { LanePolicyDerivation } from '../../src/lane.js';
-import type { Keyring } from '../../src/keys.js';
-import type { Ed25519Backend, SigningKey } from '../../src/seal.js';
+import { CapBus, busContext, type BusOptions } from '../../src/pipeline/pipeline.js';
+import type { Phases } from '../../src/pipeline/phases.js';
+import type { LanePolicyDerivation } from '../../src/policy/lane.js';
+import type { Keyring } from '../../src/seal/keys.js';
+import type { Ed25519Backend, SigningKey } from '../../src/seal/seal.js';
 import { KeySealer, SealVerifier } from '../seal/index.js';
 import { LocalAligner } from './aligner.js';
 import { IntentDistributor } from './distributor.js';

@@ -1,5 +1,5 @@
-import type { Cap } from '../../src/cap.js';
-import type { Injector } from '../../src/phases.js';
+import type { Cap } from '../../src/records/cap.js';
+import type { Injector } from '../../src/pipeline/phases.js';
 
 /** Names the executor-bound slot `slot:<lane_id>:<rank>`; in one process the cap object itself is the slot content. */
 export class MemorySlotInjector implements Injector {

@@ -1,5 +1,5 @@
-import type { Cap } from '../../src/cap.js';
-import type { CausalHint, Placer } from '../../src/phases.js';
+import type { Cap } from '../../src/records/cap.js';
+import type { CausalHint, Placer } from '../../src/pipeline/phases.js';
 
 /**
  * A real Lamport clock (the reference only counted): every placement ticks past the local clock

@@ -1,7 +1,7 @@
-import type { BusConfig } from '../../src/config.js';
+import type { BusConfig } from '../../src/pipeline/config.js';
 import type { IdSource } from '../../src/clock.js';
-import type { Projector } from '../../src/phases.js';
-import { projectUsage } from '../../src/usage-event.js';
+import type { Projector } from '../../src/pipeline/phases.js';
+import { projectUsage } from '../../src/records/usage-event.js';
 
 /** The usage projection of behaviour.md §8, with ids and endpoints from the bus context. */
 export function usageProjector(ids: IdSource, config: BusConfig): Projector {

@@ -1,5 +1,5 @@
-import type { ExecutorVerdict, Scheduler } from '../../src/phases.js';
-import type { DistributedCap } from '../../src/result.js';
+import type { ExecutorVerdict, Scheduler } from '../../src/pipeline/phases.js';
+import type { DistributedCap } from '../../src/records/result.js';
 
 /** No lanes at all: every cap runs the moment it is admitted (the reference behaviour). */
 export class ImmediateScheduler implements Scheduler {

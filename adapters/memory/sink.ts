@@ -1,5 +1,5 @@
-import type { ExecutionResult } from '../../src/result.js';
-import type { Sink } from '../../src/phases.js';
+import type { ExecutionResult } from '../../src/records/result.js';
+import type { Sink } from '../../src/pipeline/phases.js';
 
 /** Keeps results in a list (the reference sink). */
 export class MemorySink implements Sink {

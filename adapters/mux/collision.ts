@@ -1,5 +1,5 @@
-import type { CoffeePolicy } from '../../src/coffee.js';
-import type { CollisionPolicy } from '../../src/lane.js';
+import type { CoffeePolicy } from '../../src/policy/coffee.js';
+import type { CollisionPolicy } from '../../src/policy/lane.js';
 import type { ScheduleDecision } from './trace.js';
 
 /** A cap as the collision rules see it. */

@@ -1,6 +1,6 @@
-import { compareCausal } from '../../src/causal.js';
-import type { ExecutorVerdict } from '../../src/phases.js';
-import type { DistributedCap } from '../../src/result.js';
+import { compareCausal } from '../../src/records/causal.js';
+import type { ExecutorVerdict } from '../../src/pipeline/phases.js';
+import type { DistributedCap } from '../../src/records/result.js';
 import type { CollisionRow, Contender } from './collision.js';
 import type { ScheduleDecision } from './trace.js';
 

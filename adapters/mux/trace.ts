@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { COFFEE_POLICIES } from '../../src/coffee.js';
-import { outcomeFor, requestedMode, resolveMode } from '../../src/continuation.js';
-import { COLLISION_POLICIES } from '../../src/lane.js';
-import type { ExecutorVerdict } from '../../src/phases.js';
-import type { DistributedCap } from '../../src/result.js';
+import { COFFEE_POLICIES } from '../../src/policy/coffee.js';
+import { outcomeFor, requestedMode, resolveMode } from '../../src/policy/continuation.js';
+import { COLLISION_POLICIES } from '../../src/policy/lane.js';
+import type { ExecutorVerdict } from '../../src/pipeline/phases.js';
+import type { DistributedCap } from '../../src/records/result.js';
 
 /**
  * What the mux did with a cap on arrival:

@@ -1,10 +1,10 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { Cap } from '../../src/cap.js';
-import { CliError, EXIT, type CliDeps, type CliTools, type RunFlags } from '../../src/cli.js';
+import type { Cap } from '../../src/records/cap.js';
+import { CliError, EXIT, type CliDeps, type CliTools, type RunFlags } from '../node/cli/program.js';
 import { sortedJson } from '../../src/json.js';
-import type { CapReceipt } from '../../src/receipt.js';
-import type { SigningKey } from '../../src/seal.js';
+import type { CapReceipt } from '../../src/records/receipt.js';
+import type { SigningKey } from '../../src/seal/seal.js';
 import { CapBusError, connectCapBus, type ClientOptions } from './client.js';
 import { DEFAULT_SERVER, type NatsConnectOptions } from './connection.js';
 import { HOP_LIMIT } from './headers.js';

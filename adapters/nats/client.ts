@@ -1,10 +1,10 @@
 import { createInbox, ErrorCode, NatsError, type Msg, type NatsConnection } from 'nats';
-import { describeIssues, parseCap, type Cap, type CapInput } from '../../src/cap.js';
+import { describeIssues, parseCap, type Cap, type CapInput } from '../../src/records/cap.js';
 import { randomIds, systemClock } from '../../src/clock.js';
-import { GatewayEventSchema, type GatewayEvent } from '../../src/gateway-event.js';
-import { CapReceiptSchema, type CapReceipt } from '../../src/receipt.js';
-import { keyText, openSealed, type Ed25519Backend, type SigningKey } from '../../src/seal.js';
-import { sealCap } from '../../src/trust.js';
+import { GatewayEventSchema, type GatewayEvent } from '../../src/exports/gateway-event.js';
+import { CapReceiptSchema, type CapReceipt } from '../../src/records/receipt.js';
+import { keyText, openSealed, type Ed25519Backend, type SigningKey } from '../../src/seal/seal.js';
+import { sealCap } from '../../src/seal/trust.js';
 import { connectNats, type NatsConnectOptions } from './connection.js';
 import { capHeaders, encodingOf, header, HEADER, type Encoding } from './headers.js';
 import { subjectsFor, type Subjects } from './subjects.js';

@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import { compareBytes } from '../../src/bytes.js';
-import { INTENT_PATTERN, type Cap } from '../../src/cap.js';
-import { gatewayEvents, type GatewayEvent } from '../../src/gateway-event.js';
+import { INTENT_PATTERN, type Cap } from '../../src/records/cap.js';
+import { gatewayEvents, type GatewayEvent } from '../../src/exports/gateway-event.js';
 import { sortedJson } from '../../src/json.js';
-import type { ExecutorVerdict } from '../../src/phases.js';
-import type { CapBus } from '../../src/pipeline.js';
-import type { ExecutionResult } from '../../src/result.js';
+import type { ExecutorVerdict } from '../../src/pipeline/phases.js';
+import type { CapBus } from '../../src/pipeline/pipeline.js';
+import type { ExecutionResult } from '../../src/records/result.js';
 import { connectNats, type NatsConnectOptions } from './connection.js';
 import { capHeaders, errorHeaders, HOP_LIMIT, readCapMeta, receiptHeaders, replyHeader, type CapMeta, type Encoding } from './headers.js';
 import { stderrLogger, type Logger } from './log.js';

@@ -1,4 +1,4 @@
-import { INTENT_PATTERN } from '../../src/cap.js';
+import { INTENT_PATTERN } from '../../src/records/cap.js';
 
 /** The subjects of product.md §4, under a configurable prefix. */
 

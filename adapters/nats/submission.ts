@@ -1,8 +1,8 @@
-import { INTENT_PATTERN, TOKEN_PATTERN, parseCap, type Cap, type CapContext } from '../../src/cap.js';
-import { decodeCbor, Tagged } from '../../src/cbor.js';
-import { COSE_SIGN1_TAG, ownLayout } from '../../src/sign1.js';
+import { INTENT_PATTERN, TOKEN_PATTERN, parseCap, type Cap, type CapContext } from '../../src/records/cap.js';
+import { decodeCbor, Tagged } from '../../src/seal/cbor.js';
+import { COSE_SIGN1_TAG, ownLayout } from '../../src/seal/cose.js';
 import { isPlainObject } from '../../src/json.js';
-import type { ExecutionResult } from '../../src/result.js';
+import type { ExecutionResult } from '../../src/records/result.js';
 import type { Encoding } from './headers.js';
 import { Refused } from './refusal.js';
 

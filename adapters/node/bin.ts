@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli } from '../../src/cli.js';
+import { runCli } from './cli/program.js';
 import { emitOverNats, loginOptions, registerNatsCommands } from '../nats/cli.js';
 import { nodeBackend } from './ed25519.js';
 import { registerTwinCommands } from '../twin-guard/index.js';

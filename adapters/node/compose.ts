@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { loadKeyringFile, loadSigningKey } from '../../src/cli-seal.js';
-import { CliError, type CliBus, type CliTools, type RunFlags } from '../../src/cli.js';
+import { loadKeyringFile, loadSigningKey } from './cli/seal.js';
+import { CliError, type CliBus, type CliTools, type RunFlags } from './cli/program.js';
 import { LaneMux, type ScheduleTraceRecord } from '../mux/index.js';
-import { signingKeyFromSeed } from '../../src/keys.js';
-import type { Phases } from '../../src/phases.js';
+import { signingKeyFromSeed } from '../../src/seal/keys.js';
+import type { Phases } from '../../src/pipeline/phases.js';
 import { createMemoryBus, DiscardSink, EchoExecutor } from '../memory/index.js';
 import { guardExecutor, guardFor, loadTwinDevices } from '../twin-guard/index.js';
 import { nodeBackend } from './ed25519.js';

@@ -1,6 +1,6 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import type { Ed25519Backend } from '../../src/seal.js';
+import type { Ed25519Backend } from '../../src/seal/seal.js';
 
 /** DER wrappers that turn a raw Ed25519 seed / public key into PKCS#8 / SPKI (RFC 8410). */
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');

@@ -1,6 +1,6 @@
-import { encodeCbor, type CborValue } from '../../src/cbor.js';
-import type { Sealer } from '../../src/phases.js';
-import { contentHash, keyText, sealRecord, type Ed25519Backend, type SigningKey } from '../../src/seal.js';
+import { encodeCbor, type CborValue } from '../../src/seal/cbor.js';
+import type { Sealer } from '../../src/pipeline/phases.js';
+import { contentHash, keyText, sealRecord, type Ed25519Backend, type SigningKey } from '../../src/seal/seal.js';
 
 /** Seals receipts and follow-ups with the bus key. */
 export class KeySealer implements Sealer {

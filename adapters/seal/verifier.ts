@@ -1,10 +1,10 @@
 import { toBase64 } from '../../src/bytes.js';
-import { makeCap, INTENT_PATTERN, TOKEN_PATTERN, type Cap, type CapContext } from '../../src/cap.js';
-import type { Keyring } from '../../src/keys.js';
-import type { Admission, Submission, Verifier } from '../../src/phases.js';
-import type { Ed25519Backend } from '../../src/seal.js';
-import { UNSEALED } from '../../src/seal-facts.js';
-import { checkSealedCap } from '../../src/trust.js';
+import { makeCap, INTENT_PATTERN, TOKEN_PATTERN, type Cap, type CapContext } from '../../src/records/cap.js';
+import type { Keyring } from '../../src/seal/keys.js';
+import type { Admission, Submission, Verifier } from '../../src/pipeline/phases.js';
+import type { Ed25519Backend } from '../../src/seal/seal.js';
+import { UNSEALED } from '../../src/records/seal-facts.js';
+import { checkSealedCap } from '../../src/seal/trust.js';
 
 export interface SealVerifierOptions {
   ctx: CapContext;

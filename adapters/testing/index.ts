@@ -10,12 +10,12 @@ import fc from 'fast-check';
 import { createMemoryBus } from '../memory/index.js';
 import { EchoExecutor, type Timer } from '../memory/executor.js';
 import { LaneMux, ScheduleTraceRecordSchema, type ScheduleTraceRecord } from '../mux/index.js';
-import { ROUTE_CLASSES, makeCap, type Cap } from '../../src/cap.js';
+import { ROUTE_CLASSES, makeCap, type Cap } from '../../src/records/cap.js';
 import { isoTimestamp, manualClock, seededIds } from '../../src/clock.js';
-import { COFFEE_POLICIES } from '../../src/coffee.js';
-import { CONTINUATION_MODES } from '../../src/continuation.js';
-import { COLLISION_POLICIES, deriveLanePolicy, type LanePolicy, type LanePolicyDerivation } from '../../src/lane.js';
-import type { ExecutionResult } from '../../src/result.js';
+import { COFFEE_POLICIES } from '../../src/policy/coffee.js';
+import { CONTINUATION_MODES } from '../../src/policy/continuation.js';
+import { COLLISION_POLICIES, deriveLanePolicy, type LanePolicy, type LanePolicyDerivation } from '../../src/policy/lane.js';
+import type { ExecutionResult } from '../../src/records/result.js';
 
 // ---------------------------------------------------------------------------------------------
 // Virtual time

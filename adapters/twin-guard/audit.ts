@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
-import { describeIssues } from '../../src/cap.js';
+import { describeIssues } from '../../src/records/cap.js';
 import { isPlainObject, sortedJson } from '../../src/json.js';
 import { CHECK_NAMES, ValueDeltaSchema } from './state.js';
 

@@ -1,7 +1,7 @@
-import { makeCap } from '../../src/cap.js';
+import { makeCap } from '../../src/records/cap.js';
 import { isoTimestamp, manualClock, seededIds, type Clock } from '../../src/clock.js';
 import { sortedJson } from '../../src/json.js';
-import type { ExecutionResult } from '../../src/result.js';
+import type { ExecutionResult } from '../../src/records/result.js';
 import { createMemoryBus, EchoExecutor } from '../memory/index.js';
 import { verifyAuditChain, type TwinAuditToken } from './audit.js';
 import { guardExecutor } from './executor.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { CliError, type CliTools } from '../../src/cli.js';
-import { describeIssues } from '../../src/cap.js';
+import { CliError, type CliTools } from '../node/cli/program.js';
+import { describeIssues } from '../../src/records/cap.js';
 import { twinInfoText, runTwinDemo } from './cli.js';
 import { TwinGuard } from './guard.js';
 import { twinProfilesJson, twinProfilesText } from './profiles.js';

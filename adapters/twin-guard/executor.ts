@@ -1,6 +1,6 @@
-import type { Executor, ExecutorVerdict } from '../../src/phases.js';
-import type { DistributedCap } from '../../src/result.js';
-import type { CapSeal } from '../../src/seal-facts.js';
+import type { Executor, ExecutorVerdict } from '../../src/pipeline/phases.js';
+import type { DistributedCap } from '../../src/records/result.js';
+import type { CapSeal } from '../../src/records/seal-facts.js';
 import type { TwinGuard } from './guard.js';
 import type { TwinSide } from './state.js';
 

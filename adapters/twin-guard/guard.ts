@@ -1,5 +1,5 @@
 import { isoTimestamp, parseIsoTimestamp, systemClock, type Clock } from '../../src/clock.js';
-import { describeIssues } from '../../src/cap.js';
+import { describeIssues } from '../../src/records/cap.js';
 import { sealAuditToken, type TwinAuditToken } from './audit.js';
 import { isMotionIntent, SYNC_CHECKS, valueDeltas } from './checks.js';
 import { twinProfile, type TwinProfile } from './profiles.js';

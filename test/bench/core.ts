@@ -1,8 +1,8 @@
 import { createMemoryBus, DiscardSink, ImmediateScheduler } from '../../adapters/memory/index.js';
-import { makeCap, type Cap } from '../../src/cap.js';
-import { gatewayEvents, toJsonl } from '../../src/gateway-event.js';
-import { validateGatewayEvents } from '../../src/validator.js';
-import type { ExecutionResult } from '../../src/result.js';
+import { makeCap, type Cap } from '../../src/records/cap.js';
+import { gatewayEvents, toJsonl } from '../../src/exports/gateway-event.js';
+import { validateGatewayEvents } from '../../src/exports/validator.js';
+import type { ExecutionResult } from '../../src/records/result.js';
 import { throughput, type BenchRow } from './table.js';
 
 /** The Python original's pipeline throughput on this machine class, as stated in the foundation issue. */

@@ -1,9 +1,9 @@
 import { LaneMux } from '../../adapters/mux/index.js';
-import { makeCap } from '../../src/cap.js';
+import { makeCap } from '../../src/records/cap.js';
 import { manualClock, seededIds } from '../../src/clock.js';
-import { deriveLanePolicy, type LanePolicy } from '../../src/lane.js';
-import type { ExecutorVerdict } from '../../src/phases.js';
-import type { DistributedCap } from '../../src/result.js';
+import { deriveLanePolicy, type LanePolicy } from '../../src/policy/lane.js';
+import type { ExecutorVerdict } from '../../src/pipeline/phases.js';
+import type { DistributedCap } from '../../src/records/result.js';
 import { collect, throughput, type BenchRow } from './table.js';
 
 const LANES = 1000;

@@ -1,9 +1,9 @@
 import { nodeBackend } from '../../adapters/node/ed25519.js';
 import { createMemoryBus, DiscardSink } from '../../adapters/memory/index.js';
-import { makeCap } from '../../src/cap.js';
-import { encodeCbor } from '../../src/cbor.js';
-import { signingKeyFromSeed } from '../../src/keys.js';
-import { keyText, openSealed, sealRecord } from '../../src/seal.js';
+import { makeCap } from '../../src/records/cap.js';
+import { encodeCbor } from '../../src/seal/cbor.js';
+import { signingKeyFromSeed } from '../../src/seal/keys.js';
+import { keyText, openSealed, sealRecord } from '../../src/seal/seal.js';
 import { interleaved, medianRatio, type BenchRow } from './table.js';
 
 const CAPS = 2_000;

@@ -8,10 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SOURCE_BUILDERS } from '../../src/demo-sources.js';
-import { gatewayEvents } from '../../src/gateway-event.js';
+import { gatewayEvents } from '../../src/exports/gateway-event.js';
 import { sortedJson } from '../../src/json.js';
-import type { CapBus } from '../../src/pipeline.js';
-import type { ExecutionResult } from '../../src/result.js';
+import type { CapBus } from '../../src/pipeline/pipeline.js';
+import type { ExecutionResult } from '../../src/records/result.js';
 import { deterministicBus } from './runs.js';
 
 const runSource = (name: keyof typeof SOURCE_BUILDERS) => (bus: CapBus) => {

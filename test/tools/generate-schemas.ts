@@ -1,6 +1,6 @@
 // Regenerates schemas/*.schema.json from the zod schemas: `npm run schemas`.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { jsonSchemaText } from '../../src/schemas.js';
+import { jsonSchemaText } from '../../src/exports/schemas.js';
 import { PUBLISHED_SCHEMAS } from './published-schemas.js';
 
 const dir = new URL('../../schemas/', import.meta.url);

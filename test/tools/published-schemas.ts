@@ -1,5 +1,5 @@
-import { CORE_SCHEMAS, type PublishedSchema } from '../../src/schemas.js';
-import { KeyFileSchema, KeyringSchema } from '../../src/keys.js';
+import { CORE_SCHEMAS, type PublishedSchema } from '../../src/exports/schemas.js';
+import { KeyFileSchema, KeyringSchema } from '../../src/seal/keys.js';
 import { ScheduleTraceRecordSchema } from '../../adapters/mux/index.js';
 import { TwinAuditTokenSchema, TwinDeviceSchema, TwinStateSchema } from '../../adapters/twin-guard/index.js';
 

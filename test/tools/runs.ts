@@ -1,8 +1,8 @@
 import { createMemoryBus } from '../../adapters/memory/index.js';
 import { manualClock, seededIds } from '../../src/clock.js';
-import { makeCap } from '../../src/cap.js';
-import type { CapBus } from '../../src/pipeline.js';
-import type { ExecutionResult } from '../../src/result.js';
+import { makeCap } from '../../src/records/cap.js';
+import type { CapBus } from '../../src/pipeline/pipeline.js';
+import type { ExecutionResult } from '../../src/records/result.js';
 
 /** The wall time every deterministic run starts at. */
 export const FIXED_START_MS = Date.parse('2026-05-15T16:00:00Z');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTimestamp, parseIsoTimestamp, type Clock, type IdSource } from './clock.js';
+import { isoTimestamp, parseIsoTimestamp, type Clock, type IdSource } from '../clock.js';
 
 export const ROUTE_CLASSES = ['cluster', 'direct', 'local', 'relay', 'triage'] as const;
 export const ATTESTATION_LAYERS = ['jis', 'none', 'self-signed'] as const;

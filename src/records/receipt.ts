@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONTINUATION_MODES, OUTCOMES } from './continuation.js';
+import { CONTINUATION_MODES, OUTCOMES } from '../policy/continuation.js';
 
 export const ReceiptPayloadSchema = z
   .looseObject({
@@ -31,8 +31,8 @@ export const CapReceiptSchema = z
 export type CapReceipt = z.output<typeof CapReceiptSchema>;
 
 import type { DistributedCap } from './result.js';
-import type { ExecutorVerdict } from './phases.js';
-import { outcomeFor, requestedMode, resolveMode } from './continuation.js';
+import type { ExecutorVerdict } from '../pipeline/phases.js';
+import { outcomeFor, requestedMode, resolveMode } from '../policy/continuation.js';
 
 /** The receipt phase: the executor's verdict (or the cap's own request) becomes the record. */
 export function buildReceipt(d: DistributedCap, verdict: ExecutorVerdict, receiptId: string, createdAt: string, capHash: string | null): CapReceipt {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Cap } from './cap.js';
+import type { Cap } from '../records/cap.js';
 import { deriveCoffee, COFFEE_POLICIES } from './coffee.js';
 
 export const COLLISION_POLICIES = ['assert_root', 'graceful_yield', 'override_all', 'queue', 'reject'] as const;

@@ -1,8 +1,8 @@
 import { cbomDocument } from './cbom.js';
 import { gatewayEvents } from './gateway-event.js';
 import { governanceDocument } from './governance.js';
-import type { ExecutionResult } from './result.js';
-import { VERSION } from './version.js';
+import type { ExecutionResult } from '../records/result.js';
+import { VERSION } from '../version.js';
 
 /**
  * The sealed bytes of a run, so `verify` can walk it: every cap (COSE_Sign1, or the deterministic

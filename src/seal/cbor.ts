@@ -1,4 +1,4 @@
-import { compareBytes, copyBytes } from './bytes.js';
+import { compareBytes, copyBytes } from '../bytes.js';
 import { keyOrderCache } from './key-order.js';
 
 /**

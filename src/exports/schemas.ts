@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { CapInputSchema, CapSchema } from './cap.js';
-import { PhaseEvidenceSchema } from './evidence.js';
-import { LanePolicySchema } from './lane.js';
-import { CapReceiptSchema } from './receipt.js';
-import { DistributedCapSchema, ExecutionResultSchema } from './result.js';
-import { UsageEventSchema } from './usage-event.js';
+import { CapInputSchema, CapSchema } from '../records/cap.js';
+import { PhaseEvidenceSchema } from '../records/evidence.js';
+import { LanePolicySchema } from '../policy/lane.js';
+import { CapReceiptSchema } from '../records/receipt.js';
+import { DistributedCapSchema, ExecutionResultSchema } from '../records/result.js';
+import { UsageEventSchema } from '../records/usage-event.js';
 import { GatewayEventSchema } from './gateway-event.js';
 import { GovernanceDocumentSchema } from './governance.js';
 import { CbomDocumentSchema } from './cbom.js';

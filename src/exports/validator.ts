@@ -1,7 +1,7 @@
-import { ATTESTATION_LAYERS, ROUTE_CLASSES } from './cap.js';
-import { COFFEE_POLICIES } from './coffee.js';
-import { isPlainObject } from './json.js';
-import { COLLISION_POLICIES } from './lane.js';
+import { ATTESTATION_LAYERS, ROUTE_CLASSES } from '../records/cap.js';
+import { COFFEE_POLICIES } from '../policy/coffee.js';
+import { isPlainObject } from '../json.js';
+import { COLLISION_POLICIES } from '../policy/lane.js';
 
 /**
  * The gateway-event contract check of behaviour.md §9. Messages, their order and the way values

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { ATTESTATION_LAYERS, ROUTE_CLASSES } from './cap.js';
-import { sortedJson } from './json.js';
-import { laneFactsShape } from './lane.js';
-import type { ExecutionResult } from './result.js';
-import { laneFactsOf, type UsageEvent } from './usage-event.js';
+import { ATTESTATION_LAYERS, ROUTE_CLASSES } from '../records/cap.js';
+import { sortedJson } from '../json.js';
+import { laneFactsShape } from '../policy/lane.js';
+import type { ExecutionResult } from '../records/result.js';
+import { laneFactsOf, type UsageEvent } from '../records/usage-event.js';
 
 export const GATEWAY_CONTRACT = 'tibet-cap-bus.gateway-event.v1';
 export const GATEWAY_ACTOR = 'jis:tibet-cap-bus';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Cap } from './cap.js';
 import { ROUTE_CLASSES, ATTESTATION_LAYERS } from './cap.js';
-import type { BusConfig } from './config.js';
-import { CONTINUATION_MODES } from './continuation.js';
-import { laneFactsShape } from './lane.js';
+import type { BusConfig } from '../pipeline/config.js';
+import { CONTINUATION_MODES } from '../policy/continuation.js';
+import { laneFactsShape } from '../policy/lane.js';
 
 const str = z.string().nullable();
 
@@ -122,8 +122,8 @@ export function inferUsage(cap: Cap, laneId: string, config: BusConfig): Inferre
 
 import type { CapReceipt } from './receipt.js';
 import type { DistributedCap } from './result.js';
-import type { IdSource } from './clock.js';
-import type { Measurements } from './phases.js';
+import type { IdSource } from '../clock.js';
+import type { Measurements } from '../pipeline/phases.js';
 
 /** What differs between the two events of a cap. */
 interface EventKind {

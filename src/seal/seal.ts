@@ -1,8 +1,8 @@
 import * as ed from '@noble/ed25519';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import { equalBytes, hex } from './bytes.js';
+import { equalBytes, hex } from '../bytes.js';
 import { decodeCbor, describeCbor, Tagged, withCbor, type CborValue } from './cbor.js';
-import { ALG_EDDSA, COSE_SIGN1_TAG, HEADER_ALG, HEADER_KID, PROTECTED, ownLayout, sign1, withSigStructure, type Sign1Parts } from './sign1.js';
+import { ALG_EDDSA, COSE_SIGN1_TAG, HEADER_ALG, HEADER_KID, PROTECTED, ownLayout, sign1, withSigStructure, type Sign1Parts } from './cose.js';
 
 /**
  * Sealing per product.md §3: a record becomes a COSE_Sign1 (RFC 9052, tag 18) signed with

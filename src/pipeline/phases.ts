@@ -1,12 +1,12 @@
-import type { Cap } from './cap.js';
-import type { Clock, IdSource } from './clock.js';
+import type { Cap } from '../records/cap.js';
+import type { Clock, IdSource } from '../clock.js';
 import type { BusConfig } from './config.js';
-import type { ContinuationMode, Outcome } from './continuation.js';
-import type { LanePolicy } from './lane.js';
-import type { CapReceipt } from './receipt.js';
-import type { DistributedCap, ExecutionResult } from './result.js';
-import type { UsageEvent } from './usage-event.js';
-import type { CapSeal } from './seal-facts.js';
+import type { ContinuationMode, Outcome } from '../policy/continuation.js';
+import type { LanePolicy } from '../policy/lane.js';
+import type { CapReceipt } from '../records/receipt.js';
+import type { DistributedCap, ExecutionResult } from '../records/result.js';
+import type { UsageEvent } from '../records/usage-event.js';
+import type { CapSeal } from '../records/seal-facts.js';
 
 /**
  * The phases of the pipeline, each an interface so a real implementation can replace the

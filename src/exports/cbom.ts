@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ATTESTATION_LAYERS, ROUTE_CLASSES } from './cap.js';
-import { CONTINUATION_MODES, OUTCOMES, type ContinuationMode } from './continuation.js';
-import { LanePolicySchema } from './lane.js';
-import type { ExecutionResult } from './result.js';
+import { ATTESTATION_LAYERS, ROUTE_CLASSES } from '../records/cap.js';
+import { CONTINUATION_MODES, OUTCOMES, type ContinuationMode } from '../policy/continuation.js';
+import { LanePolicySchema } from '../policy/lane.js';
+import type { ExecutionResult } from '../records/result.js';
 
 export const CBOM_DOCUMENT_TYPE = 'cap-bus-cbom-sketch';
 export const SURFACE_STATUSES = ['MATCH', 'TRIAGE', 'PARTIAL', 'FORKED'] as const;

@@ -1,14 +1,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { toBase64 } from './bytes.js';
-import { CapInputSchema, completeCap, describeIssues, type Cap } from './cap.js';
-import { systemClock, randomIds } from './clock.js';
-import { CliError, EXIT, type CliTools } from './cli.js';
-import { isPlainObject } from './json.js';
-import { generateKeyFile, loadKeyFile, loadKeyring, signingKeyFromFile, writeKeyFile, type Keyring } from './keys.js';
-import { keyText, type Sealed } from './seal.js';
-import { sealCap } from './trust.js';
-import { verifyExport, verifySealed, type VerifyReport } from './verify.js';
+import { toBase64 } from '../../../src/bytes.js';
+import { CapInputSchema, completeCap, describeIssues, type Cap } from '../../../src/records/cap.js';
+import { systemClock, randomIds } from '../../../src/clock.js';
+import { CliError, EXIT, type CliTools } from './program.js';
+import { isPlainObject } from '../../../src/json.js';
+import { generateKeyFile, loadKeyFile, loadKeyring, signingKeyFromFile, writeKeyFile, type Keyring } from '../../../src/seal/keys.js';
+import { keyText, type Sealed } from '../../../src/seal/seal.js';
+import { sealCap } from '../../../src/seal/trust.js';
+import { verifyExport, verifySealed, type VerifyReport } from '../../../src/seal/verify.js';
 
 /** Loads a file through a loader that throws plain Errors, as a CLI usage error. */
 function load<T>(loader: (path: string) => T, path: string): T {

@@ -1,13 +1,13 @@
-import { toBase64 } from './bytes.js';
-import type { Cap } from './cap.js';
-import { isoTimestamp, randomIds, systemClock, type Clock, type IdSource } from './clock.js';
+import { toBase64 } from '../bytes.js';
+import type { Cap } from '../records/cap.js';
+import { isoTimestamp, randomIds, systemClock, type Clock, type IdSource } from '../clock.js';
 import { DEFAULT_CONFIG, type BusConfig } from './config.js';
-import { followUpCaps } from './continuation.js';
-import type { PhaseEvidence } from './evidence.js';
+import { followUpCaps } from '../policy/continuation.js';
+import type { PhaseEvidence } from '../records/evidence.js';
 import type { CausalHint, ExecutorVerdict, PhaseContext, Phases, Submission } from './phases.js';
-import { UNSEALED, type CapSeal } from './seal-facts.js';
-import { buildReceipt, executorFailure } from './receipt.js';
-import type { DistributedCap, ExecutionResult } from './result.js';
+import { UNSEALED, type CapSeal } from '../records/seal-facts.js';
+import { buildReceipt, executorFailure } from '../records/receipt.js';
+import type { DistributedCap, ExecutionResult } from '../records/result.js';
 
 export interface BusOptions {
   clock?: Clock;

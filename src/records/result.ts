@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CapSchema } from './cap.js';
 import { PhaseEvidenceSchema } from './evidence.js';
-import { LanePolicySchema } from './lane.js';
+import { LanePolicySchema } from '../policy/lane.js';
 import { CapReceiptSchema } from './receipt.js';
 import { UsageEventSchema } from './usage-event.js';
 import { ResultSealSchema } from './seal-facts.js';

@@ -1,7 +1,7 @@
 import { closeSync, fchmodSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { z } from 'zod';
-import { fromHex, hex } from './bytes.js';
-import { describeIssues } from './cap.js';
+import { fromHex, hex } from '../bytes.js';
+import { describeIssues } from '../records/cap.js';
 import { keyText, nobleBackend, type Ed25519Backend, type SigningKey } from './seal.js';
 
 /** Key files (one signer's secret) and keyrings (which actor may sign with which key), product.md §3. */

@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CapInputSchema, completeCap, describeIssues, type Cap, type CapContext } from './cap.js';
-import { SOURCE_BUILDERS, SOURCES, type SourceName } from './demo-sources.js';
-import { exportAll } from './export.js';
-import { cbomDocument } from './cbom.js';
-import { gatewayEvents, toJsonl, GATEWAY_CONTRACT } from './gateway-event.js';
-import { governanceDocument } from './governance.js';
-import { parseCapLines } from './input.js';
-import { sortedJson } from './json.js';
-import type { CapBus } from './pipeline.js';
-import type { ExecutionResult } from './result.js';
-import { loadGatewayEvents, validateGatewayEvents } from './validator.js';
-import { VERSION } from './version.js';
-import { loadSigningKey, registerSealCommands, sealWithKeyFile } from './cli-seal.js';
-import { randomIds, systemClock } from './clock.js';
-import type { SigningKey } from './seal.js';
-import type { CapReceipt } from './receipt.js';
+import { CapInputSchema, completeCap, describeIssues, type Cap, type CapContext } from '../../../src/records/cap.js';
+import { SOURCE_BUILDERS, SOURCES, type SourceName } from '../../../src/demo-sources.js';
+import { exportAll } from '../../../src/exports/export.js';
+import { cbomDocument } from '../../../src/exports/cbom.js';
+import { gatewayEvents, toJsonl, GATEWAY_CONTRACT } from '../../../src/exports/gateway-event.js';
+import { governanceDocument } from '../../../src/exports/governance.js';
+import { parseCapLines } from '../../../src/input.js';
+import { sortedJson } from '../../../src/json.js';
+import type { CapBus } from '../../../src/pipeline/pipeline.js';
+import type { ExecutionResult } from '../../../src/records/result.js';
+import { loadGatewayEvents, validateGatewayEvents } from '../../../src/exports/validator.js';
+import { VERSION } from '../../../src/version.js';
+import { loadSigningKey, registerSealCommands, sealWithKeyFile } from './seal.js';
+import { randomIds, systemClock } from '../../../src/clock.js';
+import type { SigningKey } from '../../../src/seal/seal.js';
+import type { CapReceipt } from '../../../src/records/receipt.js';
 
 /** Exit codes: 0 success, 1 the checked thing is bad (INVALID, failed verification), 2 usage or unreadable input. */
 export const EXIT = { ok: 0, bad: 1, usage: 2 } as const;

@@ -1,5 +1,5 @@
-import type { Cap } from './cap.js';
-import { makeCap, type CapContext } from './cap.js';
+import type { Cap } from '../records/cap.js';
+import { makeCap, type CapContext } from '../records/cap.js';
 import type { CoffeePolicy } from './coffee.js';
 
 export const CONTINUATION_MODES = [

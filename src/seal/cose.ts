@@ -1,4 +1,4 @@
-import { equalBytes, pooledBytes } from './bytes.js';
+import { equalBytes, pooledBytes } from '../bytes.js';
 import { encodeCbor, Tagged } from './cbor.js';
 
 /**

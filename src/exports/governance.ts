@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { ATTESTATION_LAYERS, ROUTE_CLASSES } from './cap.js';
-import { CONTINUATION_MODES } from './continuation.js';
+import { ATTESTATION_LAYERS, ROUTE_CLASSES } from '../records/cap.js';
+import { CONTINUATION_MODES } from '../policy/continuation.js';
 import { GATEWAY_ACTOR } from './gateway-event.js';
-import { COFFEE_POLICIES } from './coffee.js';
-import { LanePolicySchema, laneFactsShape } from './lane.js';
-import type { ExecutionResult } from './result.js';
-import { laneFactsOf, type UsageEvent } from './usage-event.js';
+import { COFFEE_POLICIES } from '../policy/coffee.js';
+import { LanePolicySchema, laneFactsShape } from '../policy/lane.js';
+import type { ExecutionResult } from '../records/result.js';
+import { laneFactsOf, type UsageEvent } from '../records/usage-event.js';
 
 
 const nullableString = z.string().nullable();

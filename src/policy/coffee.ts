@@ -1,6 +1,6 @@
-import type { Cap } from './cap.js';
-import { parseIsoTimestamp } from './clock.js';
-import { formatFixed } from './json.js';
+import type { Cap } from '../records/cap.js';
+import { parseIsoTimestamp } from '../clock.js';
+import { formatFixed } from '../json.js';
 
 export const COFFEE_POLICIES = [
   'fork_on_hop_off',
