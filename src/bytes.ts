@@ -7,9 +7,74 @@ export function hex(bytes: Uint8Array): string {
   return out;
 }
 
-/** Standard base64 of the bytes, read in place (Buffer.from on a Uint8Array would copy them first). */
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const BASE64_CODES = Uint8Array.from(BASE64_ALPHABET, (c) => c.charCodeAt(0));
+/** base64 is ASCII, so a single-byte decoder turns the code units into a string in one native call */
+const asciiText = new TextDecoder('latin1');
+let base64Scratch = new Uint8Array(4096);
+
+/** Standard base64 (with padding), written as ASCII codes into scratch space and decoded once. */
 export function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  const length = Math.ceil(bytes.length / 3) * 4;
+  if (base64Scratch.length < length) base64Scratch = new Uint8Array(length * 2);
+  const out = base64Scratch;
+  const whole = bytes.length - (bytes.length % 3);
+  let i = 0;
+  let j = 0;
+  for (; i < whole; i += 3) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out[j++] = BASE64_CODES[v >> 18]!;
+    out[j++] = BASE64_CODES[(v >> 12) & 63]!;
+    out[j++] = BASE64_CODES[(v >> 6) & 63]!;
+    out[j++] = BASE64_CODES[v & 63]!;
+  }
+  const rest = bytes.length - whole;
+  if (rest > 0) {
+    const v = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+    out[j++] = BASE64_CODES[v >> 18]!;
+    out[j++] = BASE64_CODES[(v >> 12) & 63]!;
+    out[j++] = rest === 2 ? BASE64_CODES[(v >> 6) & 63]! : 61;
+    out[j++] = 61;
+  }
+  return asciiText.decode(out.subarray(0, j));
+}
+
+/** Sextet of each code unit in either base64 alphabet (standard and URL-safe); -1 for anything else. */
+const SEXTETS = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) SEXTETS[BASE64_CODES[i]!] = i;
+SEXTETS['-'.charCodeAt(0)] = 62;
+SEXTETS['_'.charCodeAt(0)] = 63;
+
+/**
+ * Forgiving base64 decoding, as Node's Buffer decodes: both alphabets, characters outside them
+ * skipped, the first `=` ends the data, a lone trailing sextet dropped. Callers that need strict
+ * text check it first.
+ */
+export function fromBase64(text: string): Uint8Array {
+  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
+  let bits = 0;
+  let count = 0;
+  let j = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 61) break;
+    const sextet = code < 128 ? SEXTETS[code]! : -1;
+    if (sextet < 0) continue;
+    bits = (bits << 6) | sextet;
+    if (++count === 4) {
+      out[j++] = bits >> 16;
+      out[j++] = (bits >> 8) & 255;
+      out[j++] = bits & 255;
+      bits = 0;
+      count = 0;
+    }
+  }
+  if (count === 2) out[j++] = bits >> 4;
+  else if (count === 3) {
+    out[j++] = bits >> 10;
+    out[j++] = (bits >> 2) & 255;
+  }
+  return out.subarray(0, j);
 }
 
 /** Parses hex (either case); null unless the text is an even number of hex digits. */

@@ -1,5 +1,3 @@
-import { randomFillSync } from 'node:crypto';
-
 /** Wall time and a monotonic timer, injected so tests and replays are deterministic. */
 export interface Clock {
   /** Wall-clock time in epoch milliseconds (stamps records, ages sealed_at). */
@@ -22,12 +20,13 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
 
 /** Cryptographically random ids, drawn from a pooled buffer so each id costs no syscall. */
 export function randomIds(poolIds = 4096): IdSource {
-  const pool = Buffer.allocUnsafe(poolIds * 8);
+  const pool = new Uint8Array(poolIds * 8);
   let offset = pool.length;
   return {
     hex16() {
       if (offset === pool.length) {
-        randomFillSync(pool);
+        // the Web Crypto API: available in Node, Deno, Bun and browsers (at most 64 KiB per call)
+        for (let at = 0; at < pool.length; at += 65536) crypto.getRandomValues(pool.subarray(at, at + 65536));
         offset = 0;
       }
       let out = '';

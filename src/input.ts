@@ -1,3 +1,4 @@
+import { fromBase64 } from './bytes.js';
 import { CapInputSchema, completeCap, describeIssues, type Cap, type CapContext } from './records/cap.js';
 import { isPlainObject } from './json.js';
 
@@ -39,7 +40,7 @@ export function parseCapLines(text: string, ctx: CapContext): { entries: InputEn
         problems.push({ line, message: 'a sealed line must be exactly {"sealed": "<base64 COSE_Sign1>"}' });
         return;
       }
-      entries.push({ line, kind: 'sealed', bytes: new Uint8Array(Buffer.from(sealed, 'base64')) });
+      entries.push({ line, kind: 'sealed', bytes: fromBase64(sealed) });
       return;
     }
     const parsed = CapInputSchema.safeParse(value);

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyFile, writeKeyFile } from '../src/seal/keys.js';
+import { generateKeyFile } from '../src/seal/keys.js';
+import { writeKeyFile } from '../adapters/node/key-files.js';
 import { BIN, skipNats, spawnWorker, startNatsServer, type NatsServer, type SpawnedWorker } from './tools/nats-server.js';
 
 describe.skipIf(skipNats)('emit --nats through the bin', () => {

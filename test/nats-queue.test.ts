@@ -7,7 +7,8 @@ import { createMemoryBus } from '../adapters/memory/index.js';
 import { connectCapBus, startWorker } from '../adapters/nats/index.js';
 import { makeCap } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
-import { generateKeyFile, signingKeyFromFile, writeKeyFile } from '../src/seal/keys.js';
+import { generateKeyFile, signingKeyFromFile } from '../src/seal/keys.js';
+import { writeKeyFile } from '../adapters/node/key-files.js';
 import { openSealed } from '../src/seal/seal.js';
 import { skipNats, spawnWorker, startNatsServer, waitFor, type NatsServer } from './tools/nats-server.js';
 
@@ -45,7 +46,7 @@ describe.skipIf(skipNats)('NATS transport: one queue group, two worker processes
     const executedHere: string[] = [];
     const local = await startWorker({
       servers: server.url,
-      bus: createMemoryBus({ busKey: signingKeyFromFile(keyData) }),
+      bus: (hooks) => createMemoryBus({ busKey: signingKeyFromFile(keyData), hooks }),
       log: () => {},
       onExecute: (cap) => executedHere.push(cap.cap_id),
     });

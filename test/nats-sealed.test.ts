@@ -37,8 +37,8 @@ describe.skipIf(skipNats)('NATS transport: sealed caps', () => {
   beforeAll(async () => {
     server = await startNatsServer();
     const keyring = { actors: { 'codex.aint': [keyText(sender.publicKey)] } };
-    worker = await startWorker({ servers: server.url, bus: createMemoryBus({ busKey, keyring }), log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
-    strictWorker = await startWorker({ servers: server.url, prefix: 'strict', bus: createMemoryBus({ busKey, allowUnsealed: false }), log: () => {} });
+    worker = await startWorker({ servers: server.url, bus: (hooks) => createMemoryBus({ busKey, keyring, hooks }), log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
+    strictWorker = await startWorker({ servers: server.url, prefix: 'strict', bus: (hooks) => createMemoryBus({ busKey, allowUnsealed: false, hooks }), log: () => {} });
     client = await connectCapBus({ servers: server.url, busKey: keyText(busKey.publicKey) });
     raw = await connect({ servers: server.url });
   }, 30_000);

@@ -12,13 +12,11 @@ import {
   isBound,
   KeyFileSchema,
   KeyringSchema,
-  loadKeyFile,
-  loadKeyring,
   signingKeyFromFile,
   signingKeyFromSeed,
-  writeKeyFile,
   type Keyring,
 } from '../src/seal/keys.js';
+import { loadKeyFile, loadKeyring, writeKeyFile } from '../adapters/node/key-files.js';
 import { keyText, nobleBackend, sealRecord } from '../src/seal/seal.js';
 import { checkSealedCap, sealCap } from '../src/seal/trust.js';
 

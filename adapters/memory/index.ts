@@ -1,5 +1,6 @@
 import { CapBus, busContext, type BusOptions } from '../../src/pipeline/pipeline.js';
 import type { Phases } from '../../src/pipeline/phases.js';
+import type { BusHooks } from '../../src/pipeline/hooks.js';
 import type { LanePolicyDerivation } from '../../src/policy/lane.js';
 import type { Keyring } from '../../src/seal/keys.js';
 import type { Ed25519Backend, SigningKey } from '../../src/seal/seal.js';
@@ -33,6 +34,8 @@ export interface MemoryBusOptions extends BusOptions {
   phases?: Partial<Phases>;
   /** a custom lane-policy derivation for the default distributor */
   derive?: LanePolicyDerivation;
+  /** cross-cutting behaviour around the phases (e.g. guards around execute) */
+  hooks?: BusHooks;
 }
 
 /** A bus whose phases all run in this process: the embedded default. */
@@ -60,5 +63,5 @@ export function createMemoryBus(options: MemoryBusOptions = {}): CapBus {
     sink: new MemorySink(),
     ...options.phases,
   };
-  return new CapBus(phases, context);
+  return new CapBus(phases, context, options.hooks);
 }

@@ -1,7 +1,9 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Cap } from '../../src/records/cap.js';
-import { CliError, EXIT, type CliDeps, type CliTools, type RunFlags } from '../node/cli/program.js';
+import { CliError, EXIT } from '../node/cli/errors.js';
+import { cliExtension, type CliBus, type CliTools, type SealFlags } from '../node/cli/extension.js';
+import type { BusHooks } from '../../src/pipeline/hooks.js';
 import { sortedJson } from '../../src/json.js';
 import type { CapReceipt } from '../../src/records/receipt.js';
 import type { SigningKey } from '../../src/seal/seal.js';
@@ -10,16 +12,8 @@ import { DEFAULT_SERVER, type NatsConnectOptions } from './connection.js';
 import { HOP_LIMIT } from './headers.js';
 import { stderrLogger } from './log.js';
 import { DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, startWorker } from './server.js';
+import { nodeBackend } from '../node/ed25519.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './subjects.js';
-
-/** The NATS commands: `serve` (a bus worker) and `tail` (live gateway events). */
-
-export interface NatsCliDeps {
-  tools: CliTools;
-  /** builds the worker's bus from serve's run flags (--keyring, --bus-key, --require-seal, …) */
-  createBus: CliDeps['createBus'];
-  stderr?: (text: string) => void;
-}
 
 /** How to log in: the flags `emit --nats` takes too. */
 export interface LoginFlags {
@@ -37,7 +31,7 @@ interface ConnectionFlags extends LoginFlags {
   subjectPrefix: string;
 }
 
-interface ServeFlags extends ConnectionFlags, RunFlags {
+interface ServeFlags extends ConnectionFlags, SealFlags {
   queue: string;
   maxHops: number;
   maxBytes: number;
@@ -58,15 +52,19 @@ const intFlag = (name: string, min: number, max: number) => (value: string) => {
   return n;
 };
 
+const loginOptionList = (): Option[] => [
+  new Option('--user <name>', 'NATS user (with --password)'),
+  new Option('--password <secret>', 'NATS password'),
+  new Option('--token <token>', 'NATS authentication token'),
+  new Option('--creds <file>', 'NATS credentials file (JWT + NKey seed)'),
+  new Option('--tls-ca <file>', 'PEM CA file the server certificate must chain to (a private CA); requires TLS'),
+  new Option('--tls-cert <file>', 'PEM client certificate, for servers that verify clients (with --tls-key); requires TLS'),
+  new Option('--tls-key <file>', 'PEM key of --tls-cert'),
+];
+
 function withLoginFlags(cmd: Command): Command {
-  return cmd
-    .option('--user <name>', 'NATS user (with --password)')
-    .option('--password <secret>', 'NATS password')
-    .option('--token <token>', 'NATS authentication token')
-    .option('--creds <file>', 'NATS credentials file (JWT + NKey seed)')
-    .option('--tls-ca <file>', 'PEM CA file the server certificate must chain to (a private CA); requires TLS')
-    .option('--tls-cert <file>', 'PEM client certificate, for servers that verify clients (with --tls-key); requires TLS')
-    .option('--tls-key <file>', 'PEM key of --tls-cert');
+  for (const option of loginOptionList()) cmd.addOption(option);
+  return cmd;
 }
 
 function withConnectionFlags(cmd: Command): Command {
@@ -123,19 +121,34 @@ async function untilSignalOr(other: Promise<unknown>): Promise<void> {
   }
 }
 
-export function registerNatsCommands(program: Command, deps: NatsCliDeps): void {
-  const { out, withRunFlags } = deps.tools;
-  // `emit --nats` is the core's command; how it logs in is this adapter's
-  const emit = program.commands.find((cmd) => cmd.name() === 'emit');
-  if (emit) {
-    withLoginFlags(emit).hook('preAction', (cmd) => {
-      const o = cmd.opts<LoginFlags & { nats?: string[] }>();
-      const given = Object.entries(loginOptions(o)).filter(([, value]) => value !== undefined);
+/** The NATS transport in the CLI: `emit --nats`, `serve` (a bus worker) and `tail` (live gateway events). */
+export const natsCli = cliExtension<EmitFlags>({
+  emitOptions: () => [
+    new Option('--nats <url>', 'send the cap to a bus over NATS (repeatable for a cluster) and print its receipt').argParser(collect),
+    new Option('--subject-prefix <prefix>', 'NATS subject prefix of the bus').default(DEFAULT_PREFIX),
+    ...loginOptionList(),
+  ],
+  emitTarget(o) {
+    const given = Object.entries(loginOptions(o)).filter(([, value]) => value !== undefined);
+    if (o.nats === undefined) {
       // a login flag on an in-process run would be silently ignored: say so instead
-      if (o.nats === undefined && given.length > 0) throw new CliError(`${given.map(([name]) => flagName(name)).join(', ')}: only with --nats`);
-    });
-  }
-  const err = deps.stderr ?? ((text: string) => process.stderr.write(text));
+      if (given.length > 0) throw new CliError(`${given.map(([name]) => flagName(name)).join(', ')}: only with --nats`);
+      return undefined;
+    }
+    const servers = o.nats;
+    return (cap, key) => emitOverNats(cap, { ...loginOptions(o), servers, prefix: o.subjectPrefix, maxHops: o.hops, key, backend: nodeBackend });
+  },
+  commands: registerNatsCommands,
+});
+
+interface EmitFlags extends LoginFlags {
+  nats?: string[];
+  subjectPrefix: string;
+  hops?: number;
+}
+
+function registerNatsCommands(program: Command, tools: CliTools): void {
+  const { out, withRunFlags, err } = tools;
 
   withRunFlags(
     withConnectionFlags(
@@ -156,8 +169,9 @@ export function registerNatsCommands(program: Command, deps: NatsCliDeps): void 
     .option('--executed-log <file>', 'append the cap_id of every cap as it starts executing (audit trail)')
     .action(async (o: ServeFlags) => {
       // a worker that has a keyring guards a network: unsealed caps only when explicitly allowed
-      const cliBus = deps.createBus({ ...o, requireSeal: o.requireSeal || (o.keyring !== undefined && !o.allowUnsealed) }, deps.tools);
-      const { bus } = cliBus;
+      const flags = { ...o, requireSeal: o.requireSeal || (o.keyring !== undefined && !o.allowUnsealed) };
+      let cliBus: CliBus | undefined;
+      const bus = (hooks: BusHooks) => (cliBus = tools.composeBus(flags, hooks)).bus;
       const gatewayLog = o.gatewayLog === undefined ? undefined : appendLines(o.gatewayLog, 'gateway log');
       const executedLog = o.executedLog === undefined ? undefined : appendLines(o.executedLog, 'executed log');
       try {
@@ -179,7 +193,7 @@ export function registerNatsCommands(program: Command, deps: NatsCliDeps): void 
         }
         await untilSignalOr(worker.closed);
         await worker.stop();
-        cliBus.finish?.();
+        cliBus?.finish();
       } finally {
         gatewayLog?.close();
         executedLog?.close();

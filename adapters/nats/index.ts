@@ -1,7 +1,7 @@
 /** NATS transport (product.md §4): a bus worker, a client library and their CLI commands. */
 export { startWorker, DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, DEFAULT_STREAM, type DurableOptions, type Worker, type WorkerOptions } from './server.js';
 export { connectCapBus, CapBusError, readReceiptReply, type CapBusClient, type ClientOptions, type EmitOptions } from './client.js';
-export { registerNatsCommands, emitOverNats, type NatsCliDeps, type NatsEmitOptions } from './cli.js';
+export { natsCli, emitOverNats, type NatsEmitOptions } from './cli.js';
 export { connectionOptions, DEFAULT_SERVER, type NatsConnectOptions } from './connection.js';
 export { CONTENT_TYPE, HEADER, HOP_LIMIT, capHeaders, type CapMeta, type Encoding } from './headers.js';
 export { RECEIPT_BUCKET } from './receipt-store.js';

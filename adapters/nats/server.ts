@@ -5,6 +5,8 @@ import { INTENT_PATTERN, type Cap } from '../../src/records/cap.js';
 import { gatewayEvents, type GatewayEvent } from '../../src/exports/gateway-event.js';
 import { sortedJson } from '../../src/json.js';
 import type { ExecutorVerdict } from '../../src/pipeline/phases.js';
+import { randomIds } from '../../src/clock.js';
+import type { BusHooks, ExecuteHook } from '../../src/pipeline/hooks.js';
 import type { CapBus } from '../../src/pipeline/pipeline.js';
 import type { ExecutionResult } from '../../src/records/result.js';
 import { connectNats, type NatsConnectOptions } from './connection.js';
@@ -31,8 +33,8 @@ export interface DurableOptions {
 }
 
 export interface WorkerOptions extends NatsConnectOptions {
-  /** the bus the caps run on; the worker wraps its executor (in-doubt guard, onExecute) */
-  bus: CapBus;
+  /** builds the bus the caps run on; it must apply the worker's hooks (in-doubt guard, onExecute) */
+  bus: (hooks: BusHooks) => CapBus;
   prefix?: string;
   queue?: string;
   /** Tibet-Max-Hops for caps that carry none */
@@ -83,7 +85,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new Error('maxBytes must be a positive integer');
   const durable = options.jetstream ? withDefaults(options.jetstream === true ? {} : options.jetstream) : null;
   const subjects = subjectsFor(options.prefix);
-  const id = `${hostname()}:${process.pid}:${options.bus.context.ids.hex16().slice(0, 8)}`;
+  const id = `${hostname()}:${process.pid}:${randomIds().hex16().slice(0, 8)}`;
   // Workers outlive server restarts: reconnect for ever, quickly.
   const nc = await connectNats({ ...options, name: options.name ?? `capbus-worker ${id}` }, { maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   const worker = new BusWorker(nc, options, { id, subjects, maxHops, maxBytes, queue: options.queue ?? DEFAULT_QUEUE });
@@ -128,12 +130,11 @@ class BusWorker implements Worker {
   ) {
     this.id = settings.id;
     this.subjects = settings.subjects;
-    this.bus = options.bus;
+    this.bus = options.bus({ execute: [this.inDoubtGuard()] });
     this.log = options.log ?? stderrLogger;
     this.closed = nc.closed().then((error) => {
       this.log({ level: error ? 'error' : 'info', msg: 'stopped', worker: this.id, ...(error ? { error: error.message } : {}) });
     });
-    this.guardExecutor();
     void this.watchConnection();
   }
 
@@ -394,20 +395,19 @@ class BusWorker implements Worker {
   }
 
   /**
-   * Takes over the bus's executor: in-doubt caps get a resync-needed verdict instead of a
-   * second run, and every real run is reported to onExecute as it starts.
+   * Wraps the bus's executor: in-doubt caps get a resync-needed verdict instead of a second run,
+   * and every real run is reported to onExecute as it starts.
    */
-  private guardExecutor(): void {
-    const inner = this.bus.phases.execute;
+  private inDoubtGuard(): ExecuteHook {
     const { inDoubt } = this;
     const onExecute = this.options.onExecute;
-    this.bus.phases.execute = {
+    return (inner) => ({
       execute(distributed, seal) {
         if (inDoubt.has(distributed.cap.cap_id)) return IN_DOUBT;
         onExecute?.(distributed.cap);
         return inner.execute(distributed, seal);
       },
-    };
+    });
   }
 
   /** What an operator wants to see in the ready line besides the subjects. */

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
+import { scheduleTraceCli } from '../mux/cli.js';
+import { natsCli } from '../nats/cli.js';
+import { twinGuardCli } from '../twin-guard/cli.js';
+import { readBytes, readText, stderr, stdout, writeText } from './cli/io.js';
 import { runCli } from './cli/program.js';
-import { emitOverNats, loginOptions, registerNatsCommands } from '../nats/cli.js';
-import { nodeBackend } from './ed25519.js';
-import { registerTwinCommands } from '../twin-guard/index.js';
 import { composeBus } from './compose.js';
 
 // A closed pipe (e.g. `| head`) is the reader's choice, not an error worth a stack trace.
@@ -12,10 +13,12 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 process.exitCode = await runCli(process.argv.slice(2), {
-  createBus: composeBus,
-  emitRemote: (cap, o) => emitOverNats(cap, { ...loginOptions(o.flags), servers: o.servers, prefix: o.prefix, maxHops: o.maxHops, key: o.key, backend: nodeBackend }),
-  extend: (program, tools) => {
-    registerTwinCommands(program, tools);
-    registerNatsCommands(program, { tools, createBus: composeBus });
-  },
+  composeBus,
+  // the order of the extensions is the order their flags appear in --help
+  extensions: [scheduleTraceCli, twinGuardCli, natsCli],
+  stdout,
+  stderr,
+  readBytes,
+  readText,
+  writeText,
 });

@@ -1,33 +1,26 @@
-import { writeFileSync } from 'node:fs';
+import type { BusPart, CliBus, CliExtension, CliTools, SealFlags } from './cli/extension.js';
 import { loadKeyringFile, loadSigningKey } from './cli/seal.js';
-import { CliError, type CliBus, type CliTools, type RunFlags } from './cli/program.js';
-import { LaneMux, type ScheduleTraceRecord } from '../mux/index.js';
 import { signingKeyFromSeed } from '../../src/seal/keys.js';
+import type { BusHooks, ExecuteHook } from '../../src/pipeline/hooks.js';
 import type { Phases } from '../../src/pipeline/phases.js';
-import { createMemoryBus, DiscardSink, EchoExecutor } from '../memory/index.js';
-import { guardExecutor, guardFor, loadTwinDevices } from '../twin-guard/index.js';
+import { createMemoryBus, DiscardSink } from '../memory/index.js';
 import { nodeBackend } from './ed25519.js';
 
 /**
  * Builds the bus a CLI command asked for: the in-memory default, sealing every receipt (with
- * --bus-key, or a fresh key per run), verifying with the keyring, plus whatever else flags enable.
+ * --bus-key, or a fresh key per run), verifying with the keyring, plus what each extension adds
+ * for the flags it was given. `hooks` (a NATS worker's) wrap outside the extensions' own.
  */
-export function composeBus(flags: RunFlags, tools: Pick<CliTools, 'readText'>): CliBus {
+export function composeBus(flags: SealFlags & Record<string, unknown>, extensions: readonly CliExtension[], tools: CliTools, hooks: BusHooks = {}): CliBus {
+  const parts = extensions.map((extension) => extension.compose?.(flags, tools)).filter((part): part is BusPart => part !== undefined);
   // commands read results from what each run returns; a sink that kept them all would only grow
   // (without bound in a `serve` worker)
-  const phases: Partial<Phases> = { sink: new DiscardSink() };
-  const sections: (() => Record<string, unknown>)[] = [];
-  if (flags.twinDevices !== undefined) {
-    // with a keyring, identity means more than a name: the state caps' seals must verify
-    const guard = guardFor(loadTwinDevices(flags.twinDevices, tools.readText), { requireVerified: flags.keyring !== undefined });
-    phases.execute = guardExecutor(new EchoExecutor(), guard);
-    sections.push(() => ({ twin_audit: { tokens: guard.auditTokens(), status: guard.status() } }));
-  }
-  const trace: ScheduleTraceRecord[] = [];
-  if (flags.scheduleTrace !== undefined) phases.schedule = new LaneMux({ onTrace: (record) => trace.push(record) });
+  const phases: Partial<Phases> = Object.assign({ sink: new DiscardSink() }, ...parts.map((part) => part.phases));
+  const execute: ExecuteHook[] = [...(hooks.execute ?? []), ...parts.flatMap((part) => part.hooks?.execute ?? [])];
   const busKey = flags.busKey === undefined ? signingKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)), nodeBackend) : loadSigningKey(flags.busKey);
   const bus = createMemoryBus({
     phases,
+    hooks: { execute },
     busKey,
     backend: nodeBackend,
     allowUnsealed: !flags.requireSeal,
@@ -36,14 +29,9 @@ export function composeBus(flags: RunFlags, tools: Pick<CliTools, 'readText'>): 
   return {
     bus,
     busPublicKey: bus.phases.seal!.publicKey,
-    sections: () => Object.assign({}, ...sections.map((section) => section())),
+    sections: () => Object.assign({}, ...parts.map((part) => part.sections?.())),
     finish: () => {
-      if (flags.scheduleTrace === undefined) return;
-      try {
-        writeFileSync(flags.scheduleTrace, trace.map((record) => JSON.stringify(record) + '\n').join(''));
-      } catch (error) {
-        throw new CliError(`cannot write ${flags.scheduleTrace}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-      }
+      for (const part of parts) part.finish?.();
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { ExecuteHook } from '../../src/pipeline/hooks.js';
 import type { Executor, ExecutorVerdict } from '../../src/pipeline/phases.js';
 import type { DistributedCap } from '../../src/records/result.js';
 import type { CapSeal } from '../../src/records/seal-facts.js';
@@ -51,3 +52,9 @@ export function guardExecutor(inner: Executor, guard: TwinGuard, options: GuardE
     },
   };
 }
+
+/** The guard as a hook around whatever executor the bus was composed with. */
+export const guardHook =
+  (guard: TwinGuard, options: GuardExecutorOptions = {}): ExecuteHook =>
+  (next) =>
+    guardExecutor(next, guard, options);

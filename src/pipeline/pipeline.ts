@@ -3,8 +3,9 @@ import type { Cap } from '../records/cap.js';
 import { isoTimestamp, randomIds, systemClock, type Clock, type IdSource } from '../clock.js';
 import { DEFAULT_CONFIG, type BusConfig } from './config.js';
 import { followUpCaps } from '../policy/continuation.js';
-import type { PhaseEvidence } from '../records/evidence.js';
-import type { CausalHint, ExecutorVerdict, PhaseContext, Phases, Submission } from './phases.js';
+import { ADMITTING_PHASES, PHASE_STATUS, type PhaseEvidence } from '../records/evidence.js';
+import { hookedExecutor, type BusHooks } from './hooks.js';
+import type { CausalHint, Executor, ExecutorVerdict, PhaseContext, Phases, Submission } from './phases.js';
 import { UNSEALED, type CapSeal } from '../records/seal-facts.js';
 import { buildReceipt, executorFailure } from '../records/receipt.js';
 import type { DistributedCap, ExecutionResult } from '../records/result.js';
@@ -43,11 +44,16 @@ export function busContext(options: BusOptions = {}): PhaseContext {
 export class CapBus {
   private lastStampMs = Number.NaN;
   private lastStamp = '';
+  /** the execute phase inside the hooks given at composition */
+  private readonly executor: Executor;
 
   constructor(
-    readonly phases: Phases,
+    readonly phases: Readonly<Phases>,
     readonly context: PhaseContext = busContext(),
-  ) {}
+    hooks: BusHooks = {},
+  ) {
+    this.executor = hookedExecutor(phases.execute, hooks);
+  }
 
   /**
    * The entry for anything from outside: the verify step decides trust first. A refused cap is
@@ -73,12 +79,8 @@ export class CapBus {
     const laned = phases.distribute.distribute(cap, placed.causal_rank);
     const slot = phases.inject.inject(cap, laned.lane_id, placed.causal_rank);
     const aligned = phases.align.align(cap, laned.lane_id, slot.memory_slot);
-    const evidence: PhaseEvidence[] = [
-      { phase: 'place', status: 'placed', details: placed.details, recorded_at: at },
-      { phase: 'distribute', status: 'lane-assigned', details: laned.details, recorded_at: at },
-      { phase: 'inject', status: 'slot-populated', details: slot.details, recorded_at: at },
-      { phase: 'align', status: 'aligned', details: aligned.details, recorded_at: at },
-    ];
+    const details = { place: placed.details, distribute: laned.details, inject: slot.details, align: aligned.details };
+    const evidence: PhaseEvidence[] = ADMITTING_PHASES.map((phase) => ({ phase, status: PHASE_STATUS[phase], details: details[phase], recorded_at: at }));
 
     const distributed: DistributedCap = {
       cap,
@@ -98,7 +100,7 @@ export class CapBus {
         : await phases.schedule.admit(distributed, async () => {
             const started = context.clock.monotonic();
             try {
-              return await phases.execute.execute(distributed, admitted.seal);
+              return await this.executor.execute(distributed, admitted.seal);
             } catch (error) {
               // one failing executor must not take the batch (or the bus) down with it
               return executorFailure(error);

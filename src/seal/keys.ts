@@ -1,4 +1,3 @@
-import { closeSync, fchmodSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { fromHex, hex } from '../bytes.js';
 import { describeIssues } from '../records/cap.js';
@@ -57,48 +56,34 @@ export function signingKeyFromFile(keyFile: KeyFile): SigningKey {
   return key;
 }
 
-export function loadKeyFile(path: string): KeyFile {
-  const keyFile = parseFile(path, 'key file', KeyFileSchema);
+/** A key file's text, checked: it must parse, and its public key must be the one its seed derives. */
+export function parseKeyFile(text: string, source: string): KeyFile {
+  const keyFile = parseJsonText(text, `key file ${source}`, KeyFileSchema);
   try {
     signingKeyFromFile(keyFile);
   } catch (err) {
-    throw new Error(`key file ${path}: ${(err as Error).message}`);
+    throw new Error(`key file ${source}: ${(err as Error).message}`);
   }
   return keyFile;
 }
 
-export function loadKeyring(path: string): Keyring {
-  return parseFile(path, 'keyring', KeyringSchema);
+export function parseKeyring(text: string, source: string): Keyring {
+  return parseJsonText(text, `keyring ${source}`, KeyringSchema);
 }
 
-function parseFile<T extends z.ZodType>(path: string, what: string, schema: T): z.output<T> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+/** The text a key file holds. */
+export const keyFileText = (keyFile: KeyFile): string => `${JSON.stringify(keyFile, null, 2)}\n`;
+
+function parseJsonText<T extends z.ZodType>(text: string, what: string, schema: T): z.output<T> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${what} ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${what} is not valid JSON: ${(err as Error).message}`);
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new Error(`${what} ${path}: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new Error(`${what}: ${describeIssues(parsed.error)}`);
   return parsed.data;
-}
-
-/** Writes a key file readable by its owner only; the mode is set before the secret is written. */
-export function writeKeyFile(path: string, keyFile: KeyFile): void {
-  const fd = openSync(path, 'w', 0o600);
-  try {
-    // An existing file keeps its old mode on open, so tighten it explicitly.
-    fchmodSync(fd, 0o600);
-    writeSync(fd, `${JSON.stringify(keyFile, null, 2)}\n`);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** True when the keyring lists kidText for any of the named actors. */

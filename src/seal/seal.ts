@@ -9,8 +9,11 @@ import { ALG_EDDSA, COSE_SIGN1_TAG, HEADER_ALG, HEADER_KID, PROTECTED, ownLayout
  * Ed25519; the payload is the record as deterministic CBOR, so equal records seal to equal bytes.
  */
 
-// noble's synchronous API needs a SHA-512 implementation wired in (its v3 README's set-up).
-ed.hashes.sha512 = sha512;
+/** noble's synchronous API needs a SHA-512 wired in; done on first use, so importing has no side effect. */
+function noble(): typeof ed {
+  ed.hashes.sha512 ??= sha512;
+  return ed;
+}
 
 /**
  * One crypto implementation for sealing: noble (portable) here, node:crypto in adapters/node.
@@ -27,12 +30,12 @@ export interface Ed25519Backend {
 
 export const nobleBackend: Ed25519Backend = {
   name: 'noble',
-  publicKey: (seed) => ed.getPublicKey(seed),
-  sign: (seed, message) => ed.sign(message, seed),
+  publicKey: (seed) => noble().getPublicKey(seed),
+  sign: (seed, message) => noble().sign(message, seed),
   verify(signature, message, publicKey) {
     try {
       // RFC 8032 rules rather than ZIP-215, to accept exactly what OpenSSL (node:crypto) accepts.
-      return ed.verify(signature, message, publicKey, { zip215: false });
+      return noble().verify(signature, message, publicKey, { zip215: false });
     } catch {
       return false;
     }

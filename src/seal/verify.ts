@@ -1,3 +1,4 @@
+import { fromBase64 } from '../bytes.js';
 import type { CapContext } from '../records/cap.js';
 import { decodeCbor } from './cbor.js';
 import { isPlainObject } from '../json.js';
@@ -20,7 +21,7 @@ export interface VerifyReport {
 }
 
 type Rec = Record<string, unknown>;
-const bytesOf = (b64: unknown) => (typeof b64 === 'string' ? new Uint8Array(Buffer.from(b64, 'base64')) : null);
+const bytesOf = (b64: unknown) => (typeof b64 === 'string' ? fromBase64(b64) : null);
 
 /** One sealed cap or receipt (COSE_Sign1 bytes): signature, and who may have sealed it. */
 export function verifySealed(bytes: Uint8Array, options: VerifyOptions): VerifyReport {

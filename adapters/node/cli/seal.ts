@@ -3,9 +3,11 @@ import { Command } from 'commander';
 import { toBase64 } from '../../../src/bytes.js';
 import { CapInputSchema, completeCap, describeIssues, type Cap } from '../../../src/records/cap.js';
 import { systemClock, randomIds } from '../../../src/clock.js';
-import { CliError, EXIT, type CliTools } from './program.js';
+import { CliError, EXIT } from './errors.js';
+import type { CliTools } from './extension.js';
 import { isPlainObject } from '../../../src/json.js';
-import { generateKeyFile, loadKeyFile, loadKeyring, signingKeyFromFile, writeKeyFile, type Keyring } from '../../../src/seal/keys.js';
+import { generateKeyFile, signingKeyFromFile, type Keyring } from '../../../src/seal/keys.js';
+import { loadKeyFile, loadKeyring, writeKeyFile } from '../key-files.js';
 import { keyText, type Sealed } from '../../../src/seal/seal.js';
 import { sealCap } from '../../../src/seal/trust.js';
 import { verifyExport, verifySealed, type VerifyReport } from '../../../src/seal/verify.js';
@@ -30,8 +32,8 @@ export function sealWithKeyFile(cap: Cap, path: string): Sealed {
 }
 
 /** Sealed bytes from a file: raw COSE_Sign1, or its base64 text. */
-function sealedBytes(raw: Buffer): Uint8Array {
-  const text = raw.toString('latin1').trim();
+function sealedBytes(raw: Uint8Array): Uint8Array {
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1').trim();
   return /^[A-Za-z0-9+/=\s]+$/.test(text) && text.length > 0 ? new Uint8Array(Buffer.from(text, 'base64')) : new Uint8Array(raw);
 }
 
@@ -95,9 +97,9 @@ export function registerSealCommands(program: Command, tools: CliTools): void {
     });
 }
 
-function parseJson(raw: Buffer): unknown {
+function parseJson(raw: Uint8Array): unknown {
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return JSON.parse(new TextDecoder().decode(raw));
   } catch {
     return undefined;
   }
