@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { COFFEE_POLICIES } from '../../src/policy/coffee.js';
-import { outcomeFor, requestedMode, resolveMode } from '../../src/policy/continuation.js';
+import { outcomeFor } from '../../src/policy/continuation.js';
 import { COLLISION_POLICIES } from '../../src/policy/lane.js';
-import type { ExecutorVerdict } from '../../src/pipeline/phases.js';
+import { verdictMode, type ExecutorVerdict } from '../../src/records/verdict.js';
 import type { DistributedCap } from '../../src/records/result.js';
 
 /**
@@ -53,6 +53,5 @@ export type ScheduleTraceRecord = z.output<typeof ScheduleTraceRecordSchema>;
 /** The trace outcome of a verdict, read the way buildReceipt reads it. */
 export function scheduleOutcome(distributed: DistributedCap, verdict: ExecutorVerdict, decision: ScheduleDecision): ScheduleOutcome {
   if (decision === 'avoided') return 'avoided';
-  const mode = verdict.continuation_mode ?? resolveMode(requestedMode(distributed.cap.payload), distributed.lane_policy.coffee_lane_policy);
-  return outcomeFor(mode);
+  return outcomeFor(verdictMode(distributed, verdict));
 }

@@ -1,10 +1,12 @@
 import type { Cap } from '../records/cap.js';
 import type { Clock, IdSource } from '../clock.js';
 import type { BusConfig } from './config.js';
-import type { ContinuationMode, Outcome } from '../policy/continuation.js';
+import type { Outcome } from '../policy/continuation.js';
+import type { Details, ExecutorVerdict, Measurements } from '../records/verdict.js';
 import type { LanePolicy } from '../policy/lane.js';
 import type { CapReceipt } from '../records/receipt.js';
-import type { DistributedCap, ExecutionResult } from '../records/result.js';
+import type { DistributedCap } from '../records/distributed.js';
+import type { ExecutionResult } from '../records/result.js';
 import type { UsageEvent } from '../records/usage-event.js';
 import type { CapSeal } from '../records/seal-facts.js';
 
@@ -21,7 +23,6 @@ export interface PhaseContext {
   config: BusConfig;
 }
 
-export type Details = Record<string, unknown>;
 
 /** What the sender told us about causality (the NATS `Tibet-Lamport` header, or a library option). */
 export interface CausalHint {
@@ -71,28 +72,9 @@ export interface Aligner {
   align(cap: Cap, laneId: string, memorySlot: string): { alignment_group: string; details: Details };
 }
 
-/**
- * An executor's verdict. Left empty, the pipeline resolves the cap's requested continuation
- * (behaviour.md §6); an executor that refuses names a mode (`reject`, `resync-needed`) and why.
- */
-export interface ExecutorVerdict {
-  /** false when the cap was not run at all (refused before or by the executor) */
-  accepted?: boolean;
-  continuation_mode?: ContinuationMode;
-  reason?: string;
-  /** extra receipt payload fields, e.g. a guard's decision */
-  details?: Details;
-}
-
 export interface Executor {
   /** `seal` says how far the bus trusts the cap (a guard may demand a verified seal) */
   execute(distributed: DistributedCap, seal: CapSeal): Promise<ExecutorVerdict> | ExecutorVerdict;
-}
-
-/** Measured facts the projection needs beyond the records themselves. */
-export interface Measurements {
-  latency_ms: number;
-  verified: boolean;
 }
 
 export interface Projector {
@@ -128,4 +110,4 @@ export interface Phases {
   sink: Sink;
 }
 
-export type { Outcome };
+export type { Details, ExecutorVerdict, Measurements, Outcome };

@@ -30,13 +30,13 @@ export const CapReceiptSchema = z
 
 export type CapReceipt = z.output<typeof CapReceiptSchema>;
 
-import type { DistributedCap } from './result.js';
-import type { ExecutorVerdict } from '../pipeline/phases.js';
-import { outcomeFor, requestedMode, resolveMode } from '../policy/continuation.js';
+import type { DistributedCap } from './distributed.js';
+import { verdictMode, type ExecutorVerdict } from './verdict.js';
+import { outcomeFor } from '../policy/continuation.js';
 
 /** The receipt phase: the executor's verdict (or the cap's own request) becomes the record. */
 export function buildReceipt(d: DistributedCap, verdict: ExecutorVerdict, receiptId: string, createdAt: string, capHash: string | null): CapReceipt {
-  const mode = verdict.continuation_mode ?? resolveMode(requestedMode(d.cap.payload), d.lane_policy.coffee_lane_policy);
+  const mode = verdictMode(d, verdict);
   return {
     receipt_id: receiptId,
     cap_id: d.cap.cap_id,

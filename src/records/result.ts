@@ -1,24 +1,11 @@
 import { z } from 'zod';
+import { DistributedCapSchema } from './distributed.js';
 import { CapSchema } from './cap.js';
-import { PhaseEvidenceSchema } from './evidence.js';
-import { LanePolicySchema } from '../policy/lane.js';
 import { CapReceiptSchema } from './receipt.js';
 import { UsageEventSchema } from './usage-event.js';
 import { ResultSealSchema } from './seal-facts.js';
 
-export const DistributedCapSchema = z
-  .object({
-    cap: CapSchema,
-    causal_rank: z.number().int().positive(),
-    lane_id: z.string(),
-    lane_policy: LanePolicySchema,
-    memory_slot: z.string(),
-    alignment_group: z.string(),
-    evidence: z.array(PhaseEvidenceSchema),
-  })
-  .meta({ id: 'DistributedCap', title: 'DistributedCap', description: 'A cap as placed, laned, slotted and aligned.' });
-
-export type DistributedCap = z.output<typeof DistributedCapSchema>;
+export { DistributedCapSchema, type DistributedCap } from './distributed.js';
 
 export const ExecutionResultSchema = z
   .object({

@@ -4,6 +4,10 @@ import { ROUTE_CLASSES, ATTESTATION_LAYERS } from './cap.js';
 import type { BusConfig } from '../pipeline/config.js';
 import { CONTINUATION_MODES } from '../policy/continuation.js';
 import { laneFactsShape } from '../policy/lane.js';
+import type { CapReceipt } from './receipt.js';
+import type { DistributedCap } from './distributed.js';
+import type { IdSource } from '../clock.js';
+import type { Measurements } from './verdict.js';
 
 const str = z.string().nullable();
 
@@ -119,11 +123,6 @@ export function inferUsage(cap: Cap, laneId: string, config: BusConfig): Inferre
     surface: infer(SURFACE, facts),
   };
 }
-
-import type { CapReceipt } from './receipt.js';
-import type { DistributedCap } from './result.js';
-import type { IdSource } from '../clock.js';
-import type { Measurements } from '../pipeline/phases.js';
 
 /** What differs between the two events of a cap. */
 interface EventKind {
