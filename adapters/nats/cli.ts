@@ -8,23 +8,15 @@ import { sortedJson } from '../../src/json.js';
 import type { CapReceipt } from '../../src/records/receipt.js';
 import type { SigningKey } from '../../src/seal/seal.js';
 import { CapBusError, connectCapBus, type ClientOptions } from './client.js';
-import { DEFAULT_SERVER, type NatsConnectOptions } from './connection.js';
+import { DEFAULT_SERVER, LOGIN_KEYS, type NatsConnectOptions, type NatsLogin } from './connection.js';
 import { HOP_LIMIT } from './headers.js';
 import { stderrLogger } from './log.js';
 import { DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, startWorker } from './server.js';
 import { nodeBackend } from '../node/ed25519.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './subjects.js';
 
-/** How to log in: the flags `emit --nats` takes too. */
-export interface LoginFlags {
-  user?: string;
-  password?: string;
-  token?: string;
-  creds?: string;
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-}
+/** How to log in: the flags serve, tail and `emit --nats` take. */
+type LoginFlags = NatsLogin;
 
 interface ConnectionFlags extends LoginFlags {
   nats?: string[];
@@ -79,8 +71,8 @@ function withConnectionFlags(cmd: Command): Command {
 const flagName = (option: string) => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** The login part of parsed flags, as connection options. */
-export function loginOptions(o: LoginFlags): Omit<NatsConnectOptions, 'servers'> {
-  return { user: o.user, password: o.password, token: o.token, creds: o.creds, tlsCa: o.tlsCa, tlsCert: o.tlsCert, tlsKey: o.tlsKey };
+function loginOptions(o: LoginFlags): NatsLogin {
+  return Object.fromEntries(LOGIN_KEYS.map((key) => [key, o[key]]));
 }
 
 function connection(o: ConnectionFlags): NatsConnectOptions & { prefix: string } {

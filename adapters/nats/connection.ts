@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
 
-/** How to reach and log in to NATS; shared by the worker, the client and the CLI. */
-export interface NatsConnectOptions {
-  /** one or more server URLs: nats://host:port, or tls://host:port to insist on TLS */
-  servers: string | readonly string[];
+/** How to log in to NATS (and check the server); the CLI's login flags are these. */
+export interface NatsLogin {
   user?: string;
   password?: string;
   token?: string;
@@ -15,6 +13,15 @@ export interface NatsConnectOptions {
   /** PEM client certificate and its key, for servers that verify clients (mutual TLS); implies TLS */
   tlsCert?: string;
   tlsKey?: string;
+}
+
+/** The login parts, by name (the CLI picks them out of its parsed flags). */
+export const LOGIN_KEYS = ['user', 'password', 'token', 'creds', 'tlsCa', 'tlsCert', 'tlsKey'] as const satisfies readonly (keyof NatsLogin)[];
+
+/** How to reach and log in to NATS; shared by the worker, the client and the CLI. */
+export interface NatsConnectOptions extends NatsLogin {
+  /** one or more server URLs: nats://host:port, or tls://host:port to insist on TLS */
+  servers: string | readonly string[];
   /** connection name shown by the server's monitoring */
   name?: string;
 }

@@ -158,36 +158,32 @@ function checkViews(
   }
   const sameSet = (a: unknown, b: string[]) => Array.isArray(a) && a.length === b.length && b.every((x) => a.includes(x));
 
-  for (const [i, event] of asList(doc.gateway_events).entries()) {
-    if (isRefused(event, 'operation_id')) continue;
-    const sealed = isPlainObject(event) ? caps.get(event.operation_id as string) : undefined;
-    const where = `gateway_events[${i}]`;
-    if (!isPlainObject(event) || !sealed) problem(`${where}: operation_id names no verified cap`);
-    else if (event.content_hash !== sealed.content_hash) problem(`${where}: content_hash is not the hash of cap ${String(event.operation_id)}`);
-    else if (event.parent_id !== sealed.cap.parent_id || event.intent !== sealed.cap.intent) problem(`${where}: parent_id / intent differ from the sealed cap`);
-  }
-  const cbom = isPlainObject(doc.cbom) ? doc.cbom.documents : undefined;
-  for (const [i, object] of asList(cbom).entries()) {
-    if (isRefused(object, 'object_id')) continue;
-    const where = `cbom.documents[${i}]`;
-    const sealed = isPlainObject(object) ? caps.get(object.object_id as string) : undefined;
-    if (!isPlainObject(object) || !sealed) problem(`${where}: object_id names no verified cap`);
-    else if (object.content_hash !== sealed.content_hash || object.parent_id !== sealed.cap.parent_id) problem(`${where}: content_hash / parent_id differ from the sealed cap`);
-    else if (!sameSet(object.child_ids, children.get(object.object_id as string) ?? [])) problem(`${where}: child_ids differ from the sealed follow-ups`);
-    else if (isPlainObject(object.continuity) && object.continuity.receipt_id !== receipts.get(object.object_id as string)?.receipt.receipt_id) {
-      problem(`${where}: continuity.receipt_id is not the sealed receipt`);
+  /** Each entry of a view that names a cap by `idKey`: it must name a verified cap, and `differs` finds nothing. */
+  const eachView = (list: unknown, section: string, idKey: string, differs: (entry: Rec, sealed: { cap: Rec; content_hash: string }) => string | undefined) => {
+    for (const [i, entry] of asList(list).entries()) {
+      if (isRefused(entry, idKey)) continue;
+      const where = `${section}[${i}]`;
+      const sealed = isPlainObject(entry) ? caps.get(entry[idKey] as string) : undefined;
+      const wrong = !isPlainObject(entry) || !sealed ? `${idKey} names no verified cap` : differs(entry, sealed);
+      if (wrong !== undefined) problem(`${where}: ${wrong}`);
     }
-  }
-  const graph = isPlainObject(doc.governance) ? doc.governance.continuation_graph : undefined;
-  for (const [i, node] of asList(graph).entries()) {
-    if (isRefused(node, 'cap_id')) continue;
-    const where = `governance.continuation_graph[${i}]`;
-    const sealed = isPlainObject(node) ? caps.get(node.cap_id as string) : undefined;
-    if (!isPlainObject(node) || !sealed) problem(`${where}: cap_id names no verified cap`);
-    else if (node.parent_id !== sealed.cap.parent_id || !sameSet(node.child_cap_ids, children.get(node.cap_id as string) ?? [])) {
-      problem(`${where}: parent / children differ from the sealed caps`);
+  };
+  eachView(doc.gateway_events, 'gateway_events', 'operation_id', (event, sealed) => {
+    if (event.content_hash !== sealed.content_hash) return `content_hash is not the hash of cap ${String(event.operation_id)}`;
+    if (event.parent_id !== sealed.cap.parent_id || event.intent !== sealed.cap.intent) return 'parent_id / intent differ from the sealed cap';
+    return undefined;
+  });
+  eachView(isPlainObject(doc.cbom) ? doc.cbom.documents : undefined, 'cbom.documents', 'object_id', (object, sealed) => {
+    if (object.content_hash !== sealed.content_hash || object.parent_id !== sealed.cap.parent_id) return 'content_hash / parent_id differ from the sealed cap';
+    if (!sameSet(object.child_ids, children.get(object.object_id as string) ?? [])) return 'child_ids differ from the sealed follow-ups';
+    if (isPlainObject(object.continuity) && object.continuity.receipt_id !== receipts.get(object.object_id as string)?.receipt.receipt_id) {
+      return 'continuity.receipt_id is not the sealed receipt';
     }
-  }
+    return undefined;
+  });
+  eachView(isPlainObject(doc.governance) ? doc.governance.continuation_graph : undefined, 'governance.continuation_graph', 'cap_id', (node, sealed) =>
+    node.parent_id !== sealed.cap.parent_id || !sameSet(node.child_cap_ids, children.get(node.cap_id as string) ?? []) ? 'parent / children differ from the sealed caps' : undefined,
+  );
 }
 
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
