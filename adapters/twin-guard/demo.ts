@@ -7,7 +7,7 @@ import { verifyAuditChain, type TwinAuditToken } from './audit.js';
 import { guardExecutor } from './executor.js';
 import { TwinGuard } from './guard.js';
 import { twinProfile } from './profiles.js';
-import type { CheckName, TwinDeviceInput, TwinSide } from './state.js';
+import { STATE_INTENT, type CheckName, type TwinDeviceInput, type TwinSide } from './state.js';
 
 const CHECK_SUMMARIES: Readonly<Record<CheckName, string>> = {
   values: "every reported value within the device's tolerance for that key",
@@ -80,7 +80,6 @@ const CRANE: TwinDeviceInput = {
   physical_actor: 'crane-01.plc.aint',
   twin_actor: 'port-twin.aint',
 };
-const STATE_INTENT: Readonly<Record<TwinSide, string>> = { physical: 'twin.state.physical', twin: 'twin.state.virtual' };
 const DEMO_COMMAND = 'factory.crane.motion.move_left';
 
 /**

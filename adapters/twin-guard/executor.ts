@@ -3,13 +3,10 @@ import type { Executor, ExecutorVerdict } from '../../src/pipeline/phases.js';
 import type { DistributedCap } from '../../src/records/result.js';
 import type { CapSeal } from '../../src/records/seal-facts.js';
 import type { TwinGuard } from './guard.js';
-import type { TwinSide } from './state.js';
+import { STATE_INTENT, type TwinSide } from './state.js';
 
-/** State caps: their payload is the state, their actor the reporter. The bus calls the twin side `virtual`. */
-export const STATE_INTENTS: ReadonlyMap<string, TwinSide> = new Map([
-  ['twin.state.physical', 'physical'],
-  ['twin.state.virtual', 'twin'],
-]);
+/** Which side a state cap reports, by its intent. */
+const SIDE_OF_INTENT: ReadonlyMap<string, TwinSide> = new Map(Object.entries(STATE_INTENT).map(([side, intent]) => [intent, side as TwinSide]));
 
 export interface GuardExecutorOptions {
   /** intents starting with one of these move industrial equipment and must pass the guard */
@@ -31,7 +28,7 @@ export function guardExecutor(inner: Executor, guard: TwinGuard, options: GuardE
     // async, but everything before `inner` runs synchronously, so caps submitted in order update and check in order
     async execute(distributed: DistributedCap, seal: CapSeal): Promise<ExecutorVerdict> {
       const { cap } = distributed;
-      const side = STATE_INTENTS.get(cap.intent);
+      const side = SIDE_OF_INTENT.get(cap.intent);
       if (side) {
         const update = guard.update(side, cap.payload, { actor_id: cap.actor_id, verified: seal.verified });
         if (!update.ok) return { accepted: false, continuation_mode: 'reject', reason: update.error };

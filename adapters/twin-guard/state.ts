@@ -19,6 +19,9 @@ export type TwinState = z.output<typeof TwinStateSchema>;
 /** The two sides the guard compares; the bus names the twin side `virtual` in its intents. */
 export type TwinSide = 'physical' | 'twin';
 
+/** The intents of state caps, per side: their payload is the state, their actor the reporter (the bus calls the twin side `virtual`). */
+export const STATE_INTENT: Readonly<Record<TwinSide, string>> = { physical: 'twin.state.physical', twin: 'twin.state.virtual' };
+
 export const TwinDeviceSchema = z
   .object({
     device_id: z.string().min(1),

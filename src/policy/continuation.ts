@@ -1,6 +1,7 @@
 import type { Cap } from '../records/cap.js';
 import { makeCap, type CapContext } from '../records/cap.js';
 import type { CoffeePolicy } from './coffee.js';
+import { laneId } from './lane.js';
 
 export const CONTINUATION_MODES = [
   'receipt',
@@ -66,7 +67,7 @@ const sameRoute = (s: Cap) => s.route_class;
 const relay = () => 'relay' as const;
 const sameLane = (s: Cap) => s.lane_hint;
 const noLane = () => null;
-const namedLane = (name: string) => (s: Cap) => `lane:${name}:${s.executor_class}`;
+const namedLane = (name: string) => (s: Cap) => laneId(name, s.executor_class);
 
 /** behaviour.md §7 as a table: receipt mode → the follow-ups it spawns, in order. */
 export const FOLLOW_UPS: Readonly<Record<ContinuationMode, readonly FollowUpRow[]>> = {

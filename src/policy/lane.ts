@@ -35,12 +35,16 @@ export const laneFactsShape = {
   lane_priority: z.number(),
 };
 
+/** The lane id format: `lane:<name>:<executor_class>`. */
+export const laneId = (name: string, executorClass: string): string => `lane:${name}:${executorClass}`;
+
 /** behaviour.md §3: the hint IS the lane; otherwise one lane per intent and executor class. */
 export function laneIdFor(cap: Pick<Cap, 'lane_hint' | 'intent' | 'executor_class'>): string {
-  return cap.lane_hint ?? `lane:${cap.intent}:${cap.executor_class}`;
+  return cap.lane_hint ?? laneId(cap.intent, cap.executor_class);
 }
 
-type LaneShape = Pick<LanePolicy, 'lane_class' | 'priority' | 'burst_limit' | 'preemptible' | 'executor_pool' | 'lane_collision_policy'>;
+/** The lane facts the policy tables set. */
+export type LaneShape = Pick<LanePolicy, 'lane_class' | 'priority' | 'burst_limit' | 'preemptible' | 'executor_pool' | 'lane_collision_policy'>;
 
 /** behaviour.md §4, intent step: the first row whose prefix the intent starts with applies. */
 export const INTENT_ROWS: readonly { prefix: string; set: LaneShape }[] = [

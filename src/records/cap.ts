@@ -9,6 +9,20 @@ export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** Intents are dotted subject tokens: `agent.tool.high`. */
 export const INTENT_PATTERN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+){0,31}$/;
 
+/** behaviour.md §1: what a field is when a sender leaves it out (derived defaults: see completeCap). */
+const CAP_DEFAULTS = {
+  parent_id: null,
+  trust_basis: 'jis',
+  route_class: 'direct',
+  executor_class: 'default',
+  lane_hint: null,
+  object_ref: null,
+  actor_aint: null,
+  actor_jis_pubkey: null,
+  attestation_layer: 'jis',
+  attestation_ref: null,
+} as const;
+
 const nullableString = z.string().nullable().default(null);
 const token = (what: string) => z.string().regex(TOKEN_PATTERN, `${what} must be 1-128 of A-Z a-z 0-9 _ -`);
 
@@ -20,15 +34,15 @@ export const CapSchema = z
     authority_ref: z.string().min(1, 'authority_ref must not be empty'),
     payload: z.record(z.string(), z.unknown()),
     created_at: z.string().refine((t) => parseIsoTimestamp(t) !== null, 'created_at must be an ISO-8601 timestamp'),
-    parent_id: token('parent_id').nullable().default(null),
-    trust_basis: z.string().default('jis'),
-    route_class: z.enum(ROUTE_CLASSES).default('direct'),
-    executor_class: z.string().regex(TOKEN_PATTERN, 'executor_class must be 1-128 of A-Z a-z 0-9 _ -').default('default'),
+    parent_id: token('parent_id').nullable().default(CAP_DEFAULTS.parent_id),
+    trust_basis: z.string().default(CAP_DEFAULTS.trust_basis),
+    route_class: z.enum(ROUTE_CLASSES).default(CAP_DEFAULTS.route_class),
+    executor_class: z.string().regex(TOKEN_PATTERN, 'executor_class must be 1-128 of A-Z a-z 0-9 _ -').default(CAP_DEFAULTS.executor_class),
     lane_hint: nullableString,
     object_ref: nullableString,
     actor_aint: nullableString,
     actor_jis_pubkey: nullableString,
-    attestation_layer: z.enum(ATTESTATION_LAYERS).default('jis'),
+    attestation_layer: z.enum(ATTESTATION_LAYERS).default(CAP_DEFAULTS.attestation_layer),
     attestation_ref: nullableString,
   })
   .strict()
@@ -83,22 +97,7 @@ export function parseCap(input: unknown, ctx: CapContext): CapParse {
 
 /** Builds a cap in code, trusting the caller's types (the hot path of follow-ups and demos). */
 export function makeCap(input: CapInput, ctx: CapContext): Cap {
-  return completeCap(
-    {
-      parent_id: null,
-      trust_basis: 'jis',
-      route_class: 'direct',
-      executor_class: 'default',
-      lane_hint: null,
-      object_ref: null,
-      actor_aint: null,
-      actor_jis_pubkey: null,
-      attestation_layer: 'jis',
-      attestation_ref: null,
-      ...input,
-    },
-    ctx,
-  );
+  return completeCap({ ...CAP_DEFAULTS, ...input }, ctx);
 }
 
 export function describeIssues(error: z.ZodError): string {
