@@ -1,4 +1,3 @@
-import type { CoffeePolicy } from '../../src/policy/coffee.js';
 import type { CollisionPolicy } from '../../src/policy/lane.js';
 import type { ScheduleDecision } from './trace.js';
 
@@ -37,21 +36,3 @@ export const COLLISION_TABLE: Readonly<Record<CollisionPolicy, CollisionRow>> = 
 
 /** Used when actors do not meet: an actor's own caps keep their arrival order. */
 export const NO_COLLISION: CollisionRow = COLLISION_TABLE.queue;
-
-/**
- * product.md §5, coffee-lane table: what each policy does before the lane.
- * `run` enters the lane normally, `last` waits behind everything else ready on the lane,
- * `avoid` is not executed. offline_fallback, rebuild, freeze_resume and fork_on_hop_off run
- * normally; their continuation is the receipt's business (behaviour.md §6–7).
- */
-export type CoffeeAction = 'run' | 'last' | 'avoid';
-
-export const COFFEE_ACTIONS: Readonly<Record<CoffeePolicy, CoffeeAction>> = {
-  sip_anyway: 'run',
-  polite_avoid: 'last',
-  hard_avoid: 'avoid',
-  offline_fallback: 'run',
-  rebuild: 'run',
-  freeze_resume: 'run',
-  fork_on_hop_off: 'run',
-};

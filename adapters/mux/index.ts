@@ -1,5 +1,6 @@
 export { LaneMux, type LaneMuxOptions } from './lane-mux.js';
-export { COLLISION_TABLE, COFFEE_ACTIONS, type CoffeeAction, type CollisionRow, type Contender } from './collision.js';
+export { COLLISION_TABLE, type CollisionRow, type Contender } from './collision.js';
+export { COFFEE_ACTIONS, type CoffeeAction } from './coffee-actions.js';
 export {
   ScheduleTraceRecordSchema,
   SCHEDULE_DECISIONS,

@@ -2,7 +2,8 @@ import { executorFailure } from '../../src/records/receipt.js';
 import type { LanePolicy } from '../../src/policy/lane.js';
 import type { ExecutorVerdict, Scheduler } from '../../src/pipeline/phases.js';
 import type { DistributedCap } from '../../src/records/result.js';
-import { COFFEE_ACTIONS, COLLISION_TABLE, NO_COLLISION } from './collision.js';
+import { COFFEE_ACTIONS } from './coffee-actions.js';
+import { COLLISION_TABLE, NO_COLLISION } from './collision.js';
 import { Entry, Lane, ReadyLanes } from './lane-queue.js';
 import { scheduleOutcome, type ScheduleDecision, type ScheduleTraceRecord } from './trace.js';
 
