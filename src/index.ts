@@ -1,29 +1,66 @@
-// The public API of the core. Phase implementations live in tibet-cap-bus/adapters/*.
-export * from './records/cap.js';
-export * from './records/causal.js';
-export * from './clock.js';
-export * from './policy/coffee.js';
-export * from './pipeline/config.js';
-export * from './policy/continuation.js';
-export * from './records/evidence.js';
-export * from './policy/lane.js';
-export * from './pipeline/phases.js';
-export * from './pipeline/pipeline.js';
-export * from './records/receipt.js';
-export * from './records/result.js';
-export * from './records/usage-event.js';
-export * from './exports/gateway-event.js';
-export * from './exports/validator.js';
-export * from './exports/governance.js';
-export * from './exports/cbom.js';
-export * from './exports/export.js';
-export * from './demo-sources.js';
-export * from './input.js';
-export * from './seal/seal.js';
-export * from './records/seal-facts.js';
-export * from './seal/keys.js';
-export * from './seal/trust.js';
-export * from './seal/verify.js';
+// The public API of the core, listed name by name. Phase implementations live in
+// tibet-cap-bus/adapters/*; the policy tables stay inside their modules (their effects are API,
+// the rows are not).
+
+// records
+export { ROUTE_CLASSES, ATTESTATION_LAYERS, TOKEN_PATTERN, INTENT_PATTERN, CapSchema, CapInputSchema, completeCap, parseCap, makeCap, describeIssues } from './records/cap.js';
+export type { Cap, CapInput, CapContext, CapParse } from './records/cap.js';
+export { compareCausal, type CausalKey } from './records/causal.js';
+export { PHASES, PhaseEvidenceSchema, type PhaseName, type PhaseEvidence } from './records/evidence.js';
+export { CapReceiptSchema, type CapReceipt } from './records/receipt.js';
+export { ExecutionResultSchema, DistributedCapSchema, type ExecutionResult, type DistributedCap } from './records/result.js';
+export { UsageEventSchema, type UsageEvent } from './records/usage-event.js';
+export { CapSealSchema, ResultSealSchema, UNSEALED, type CapSeal, type ResultSeal } from './records/seal-facts.js';
+export type { Details, ExecutorVerdict, Measurements } from './records/verdict.js';
+
+// policy
+export { COFFEE_POLICIES, deriveCoffee, type CoffeePolicy, type CoffeeDecision } from './policy/coffee.js';
+export { CONTINUATION_MODES, OUTCOMES, requestedMode, resolveMode, outcomeFor, followUpCaps } from './policy/continuation.js';
+export type { RequestedMode, ContinuationMode, Outcome, ReceiptLink } from './policy/continuation.js';
+export { COLLISION_POLICIES, LanePolicySchema, laneId, laneIdFor, deriveLaneShape, deriveLanePolicy } from './policy/lane.js';
+export type { CollisionPolicy, LanePolicy, LaneShape, LanePolicyDerivation } from './policy/lane.js';
+
+// pipeline
+export { busContext, CapBus, type BusOptions, type RunOptions, type Root } from './pipeline/pipeline.js';
+export type { BusHooks, ExecuteHook } from './pipeline/hooks.js';
+export type {
+  PhaseContext,
+  CausalHint,
+  Submission,
+  Admission,
+  Verifier,
+  Sealer,
+  Placer,
+  Distributor,
+  Injector,
+  Aligner,
+  Executor,
+  Projector,
+  Sink,
+  Scheduler,
+  Phases,
+} from './pipeline/phases.js';
+export { DEFAULT_CONFIG, type BusConfig } from './pipeline/config.js';
+export { systemClock, randomIds, seededIds, manualClock, isoTimestamp, parseIsoTimestamp, type Clock, type IdSource } from './clock.js';
+
+// sealing and trust
+export { nobleBackend, DEFAULT_MAX_SEALED_BYTES, contentHash, keyText, sealRecord, openSealed } from './seal/seal.js';
+export type { Ed25519Backend, SigningKey, Sealed, Opened, OpenOptions } from './seal/seal.js';
+export { KeyFileSchema, KeyringSchema, signingKeyFromSeed, generateKeyFile, signingKeyFromFile, parseKeyFile, parseKeyring, isBound } from './seal/keys.js';
+export type { KeyFile, Keyring } from './seal/keys.js';
+export { sealCap, checkSealedCap, type CapTrust, type TrustOptions } from './seal/trust.js';
+export { verifySealed, verifyExport, type VerifyOptions, type VerifyReport } from './seal/verify.js';
 export { encodeCbor, decodeCbor, Tagged, type CborValue } from './seal/cbor.js';
+
+// exports and the contract check
+export { GATEWAY_CONTRACT, GATEWAY_ACTOR, GatewayEventSchema, toGatewayEvent, gatewayEvents, toJsonl, type GatewayEvent } from './exports/gateway-event.js';
+export { REQUIRED_FIELDS, validateGatewayEvent, validateGatewayEvents, loadGatewayEvents, type GatewayLoad } from './exports/validator.js';
+export { GovernanceDocumentSchema, governanceDocument, type GovernanceDocument } from './exports/governance.js';
+export { CbomDocumentSchema, cbomDocument, type CbomDocument } from './exports/cbom.js';
+export { exportAll } from './exports/export.js';
+
+// inputs and helpers
+export { SOURCES, SOURCE_BUILDERS, type SourceName, type Source } from './demo-sources.js';
+export { parseCapLines, type InputEntry, type InputProblem } from './input.js';
 export { sortedJson } from './json.js';
 export { VERSION } from './version.js';

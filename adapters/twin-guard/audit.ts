@@ -58,7 +58,7 @@ export type TwinAuditToken = z.output<typeof TwinAuditTokenSchema>;
 export type TwinAuditBody = Omit<TwinAuditToken, 'hash'>;
 
 /** Canonical JSON (keys sorted at every depth) hashed, so any reader can recompute it. */
-export function auditHash(body: TwinAuditBody): string {
+function auditHash(body: TwinAuditBody): string {
   return `sha256:${bytesToHex(sha256(utf8ToBytes(sortedJson(body))))}`;
 }
 

@@ -2,9 +2,9 @@ import type { TwinProfile } from './profiles.js';
 import type { CheckName, CheckResult, Reading, TwinDevice, ValueDelta } from './state.js';
 
 /** An intent moves the machine when one of its dotted segments matches one of these. */
-export const MOTION_SEGMENTS: readonly RegExp[] = [/^motion$/, /^move/];
+const MOTION_SEGMENTS: readonly RegExp[] = [/^motion$/, /^move/];
 /** Statuses in which nothing may be moved, whatever the twin says. */
-export const FAULT_STATUSES: readonly string[] = ['fault', 'emergency_stop'];
+const FAULT_STATUSES: readonly string[] = ['fault', 'emergency_stop'];
 
 export function isMotionIntent(intent: string): boolean {
   return intent.split('.').some((segment) => MOTION_SEGMENTS.some((m) => m.test(segment)));

@@ -12,7 +12,7 @@ import { TwinDeviceSchema, type TwinDevice } from './state.js';
 const DevicesSchema = z.array(TwinDeviceSchema).min(1, 'expected at least one device');
 
 /** Reads a `--twin-devices` file: a JSON list of devices; errors name the file and the device. */
-export function loadTwinDevices(path: string, readText: (path: string) => string): TwinDevice[] {
+function loadTwinDevices(path: string, readText: (path: string) => string): TwinDevice[] {
   let value: unknown;
   try {
     value = JSON.parse(readText(path));
@@ -25,7 +25,7 @@ export function loadTwinDevices(path: string, readText: (path: string) => string
   return parsed.data;
 }
 
-export function guardFor(devices: readonly TwinDevice[], options: ConstructorParameters<typeof TwinGuard>[0] = {}): TwinGuard {
+function guardFor(devices: readonly TwinDevice[], options: ConstructorParameters<typeof TwinGuard>[0] = {}): TwinGuard {
   const guard = new TwinGuard(options);
   for (const device of devices) guard.register(device);
   return guard;

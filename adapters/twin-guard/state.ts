@@ -3,7 +3,7 @@ import { parseIsoTimestamp } from '../../src/clock.js';
 import { TWIN_PROFILE_NAMES } from './profiles.js';
 
 /** Status words are lowercase tokens, so `FAULT` can never slip past the fault rule as a new word. */
-export const STATUS_PATTERN = /^[a-z][a-z0-9_-]*$/;
+const STATUS_PATTERN = /^[a-z][a-z0-9_-]*$/;
 
 export const TwinStateSchema = z
   .object({

@@ -4,8 +4,8 @@ import { CONTINUATION_MODES, OUTCOMES, type ContinuationMode } from '../policy/c
 import { LanePolicySchema } from '../policy/lane.js';
 import type { ExecutionResult } from '../records/result.js';
 
-export const CBOM_DOCUMENT_TYPE = 'cap-bus-cbom-sketch';
-export const SURFACE_STATUSES = ['MATCH', 'TRIAGE', 'PARTIAL', 'FORKED'] as const;
+const CBOM_DOCUMENT_TYPE = 'cap-bus-cbom-sketch';
+const SURFACE_STATUSES = ['MATCH', 'TRIAGE', 'PARTIAL', 'FORKED'] as const;
 type SurfaceStatus = (typeof SURFACE_STATUSES)[number];
 
 /** behaviour.md §11: how a receipt mode reads as a surface status; every other mode is a MATCH. */

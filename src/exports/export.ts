@@ -8,7 +8,7 @@ import { VERSION } from '../version.js';
  * The sealed bytes of a run, so `verify` can walk it: every cap (COSE_Sign1, or the deterministic
  * CBOR of an unsealed one, pinned by its bus-sealed receipt) and every receipt.
  */
-export function sealedSection(results: readonly ExecutionResult[], busPublicKey: string) {
+function sealedSection(results: readonly ExecutionResult[], busPublicKey: string) {
   const caps = [];
   const receipts = [];
   for (const { distributed, receipt, seal } of results) {

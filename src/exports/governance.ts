@@ -11,7 +11,7 @@ import { laneFactsOf, type UsageEvent } from '../records/usage-event.js';
 const nullableString = z.string().nullable();
 const continuationMode = z.enum(CONTINUATION_MODES).exclude(['resume']);
 
-export const ENTITY_TYPES = ['ai', 'service', 'device', 'agent'] as const;
+const ENTITY_TYPES = ['ai', 'service', 'device', 'agent'] as const;
 
 /** behaviour.md §10: what kind of actor an id names; the first matching row (on the lowercased id) wins. */
 export const ENTITY_TYPE_ROWS: readonly { entity_type: (typeof ENTITY_TYPES)[number]; when: (id: string) => boolean }[] = [
@@ -22,10 +22,10 @@ export const ENTITY_TYPE_ROWS: readonly { entity_type: (typeof ENTITY_TYPES)[num
 ];
 
 /** Providers that run inside the operator's own estate; anything else executes remotely. */
-export const LOCAL_PROVIDERS: ReadonlySet<string> = new Set(['agent-runtime', 'industrial-controller', 'internal-service']);
+const LOCAL_PROVIDERS: ReadonlySet<string> = new Set(['agent-runtime', 'industrial-controller', 'internal-service']);
 
 /** Where each governance question is answered, as dotted paths into the export-all document (reference values). */
-export const GOVERNANCE_LINKS = {
+const GOVERNANCE_LINKS = {
   what_path: 'governance.actor_model_provider_links',
   how_path: 'governance.usage_events',
   who_path: 'governance.actor_model_provider_links',

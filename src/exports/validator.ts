@@ -31,7 +31,7 @@ export const REQUIRED_FIELDS = [
 ] as const;
 
 /** Checked in this order once every required field is given. */
-export const ENUM_RULES: readonly (readonly [field: string, allowed: readonly string[]])[] = [
+const ENUM_RULES: readonly (readonly [field: string, allowed: readonly string[]])[] = [
   ['observation_layer', ['tibet-gateway']],
   ['route_class', ROUTE_CLASSES],
   ['lane_collision_policy', COLLISION_POLICIES],
@@ -52,7 +52,7 @@ const numericWhenGiven = (field: string) => ({
 });
 
 /** Checked in this order after the enums; each rule adds its message when it fails. */
-export const TYPE_RULES: readonly { message: string; fails: (record: Fields) => boolean }[] = [
+const TYPE_RULES: readonly { message: string; fails: (record: Fields) => boolean }[] = [
   ...['latency_ms', 'lane_priority', 'time_diff_seconds', 'diff_threshold_seconds'].map(numericWhenGiven),
   // the key alone triggers the check: `"verified": null` is an error
   { message: 'verified must be boolean when present', fails: (r) => Object.hasOwn(r, 'verified') && typeof r.verified !== 'boolean' },
@@ -99,7 +99,7 @@ function pythonTruthy(value: unknown): boolean {
 }
 
 /** `str(value)`: strings print bare, everything else as its repr. */
-export function pythonStr(value: unknown): string {
+function pythonStr(value: unknown): string {
   return typeof value === 'string' ? value : pythonRepr(value);
 }
 

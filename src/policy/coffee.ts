@@ -36,7 +36,7 @@ const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinit
 const secs = (d: number) => formatFixed(d, 0);
 
 /** behaviour.md §5, row by row: the first row whose `when` holds decides. */
-export const COFFEE_ROWS: readonly { policy: CoffeePolicy; when: (f: CoffeeFacts) => boolean; reason: (f: CoffeeFacts) => string }[] = [
+const COFFEE_ROWS: readonly { policy: CoffeePolicy; when: (f: CoffeeFacts) => boolean; reason: (f: CoffeeFacts) => string }[] = [
   { policy: 'freeze_resume', when: (f) => f.diff !== null && f.diff < 60, reason: (f) => `time_diff_seconds=${secs(f.diff!)}<60` },
   { policy: 'fork_on_hop_off', when: (f) => f.diff !== null && f.diff < f.threshold, reason: (f) => `time_diff_seconds=${secs(f.diff!)}<${f.threshold}` },
   { policy: 'rebuild', when: (f) => f.diff !== null && f.diff < DAY, reason: (f) => `time_diff_seconds=${secs(f.diff!)}>=diff_threshold` },

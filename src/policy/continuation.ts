@@ -34,7 +34,7 @@ export function requestedMode(payload: Record<string, unknown>): RequestedMode {
 }
 
 /** behaviour.md §6: how `resume` reads the lane's coffee policy. */
-export const RESUME_BY_COFFEE: Readonly<Record<CoffeePolicy, ContinuationMode>> = {
+const RESUME_BY_COFFEE: Readonly<Record<CoffeePolicy, ContinuationMode>> = {
   freeze_resume: 'freeze_resume',
   fork_on_hop_off: 'fork_on_hop_off',
   rebuild: 'rebuild',
@@ -70,7 +70,7 @@ const noLane = () => null;
 const namedLane = (name: string) => (s: Cap) => laneId(name, s.executor_class);
 
 /** behaviour.md §7 as a table: receipt mode → the follow-ups it spawns, in order. */
-export const FOLLOW_UPS: Readonly<Record<ContinuationMode, readonly FollowUpRow[]>> = {
+const FOLLOW_UPS: Readonly<Record<ContinuationMode, readonly FollowUpRow[]>> = {
   receipt: [],
   polite_avoid: [],
   hard_avoid: [],

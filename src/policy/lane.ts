@@ -47,7 +47,7 @@ export function laneIdFor(cap: Pick<Cap, 'lane_hint' | 'intent' | 'executor_clas
 export type LaneShape = Pick<LanePolicy, 'lane_class' | 'priority' | 'burst_limit' | 'preemptible' | 'executor_pool' | 'lane_collision_policy'>;
 
 /** behaviour.md §4, intent step: the first row whose prefix the intent starts with applies. */
-export const INTENT_ROWS: readonly { prefix: string; set: LaneShape }[] = [
+const INTENT_ROWS: readonly { prefix: string; set: LaneShape }[] = [
   { prefix: 'factory.', set: { lane_class: 'industrial-control', priority: 9, burst_limit: 2, preemptible: false, executor_pool: 'motion-critical', lane_collision_policy: 'assert_root' } },
   { prefix: 'agent.tool.high', set: { lane_class: 'agent-high', priority: 7, burst_limit: 16, preemptible: true, executor_pool: 'agent-burst', lane_collision_policy: 'graceful_yield' } },
   { prefix: 'service.rpc', set: { lane_class: 'service-standard', priority: 6, burst_limit: 32, preemptible: true, executor_pool: 'service-mesh', lane_collision_policy: 'queue' } },
@@ -57,7 +57,7 @@ export const INTENT_ROWS: readonly { prefix: string; set: LaneShape }[] = [
  * behaviour.md §4, lane step: two groups (triage, fork); within a group the first row whose
  * marker the lane id contains applies. `p` is the shape reached so far.
  */
-export const LANE_ROWS: readonly { group: 'triage' | 'fork'; markers: readonly string[]; set: (p: LaneShape) => LaneShape }[] = [
+const LANE_ROWS: readonly { group: 'triage' | 'fork'; markers: readonly string[]; set: (p: LaneShape) => LaneShape }[] = [
   { group: 'triage', markers: ['.triage.reject', 'lane:triage.reject:'], set: () => ({ lane_class: 'triage-reject', priority: 10, burst_limit: 1, preemptible: false, executor_pool: 'triage-human', lane_collision_policy: 'reject' }) },
   { group: 'triage', markers: ['.triage.resync', 'lane:triage.resync:'], set: () => ({ lane_class: 'triage-resync', priority: 9, burst_limit: 2, preemptible: false, executor_pool: 'triage-resync', lane_collision_policy: 'queue' }) },
   { group: 'fork', markers: ['.fork.alpha'], set: (p) => ({ lane_class: 'fork-alpha', priority: Math.max(p.priority, 8), burst_limit: Math.max(4, Math.floor(p.burst_limit / 2)), preemptible: false, executor_pool: `${p.executor_pool}-alpha`, lane_collision_policy: 'override_all' }) },
@@ -67,7 +67,7 @@ export const LANE_ROWS: readonly { group: 'triage' | 'fork'; markers: readonly s
 /** behaviour.md §4, relay step: a relay hop gives up one unit of burst. */
 const relayBurst = (burst: number) => Math.max(1, burst - 1);
 
-export function defaultLaneShape(cap: Pick<Cap, 'executor_class'>): LaneShape {
+function defaultLaneShape(cap: Pick<Cap, 'executor_class'>): LaneShape {
   return { lane_class: 'standard', priority: 5, burst_limit: 8, preemptible: false, executor_pool: cap.executor_class, lane_collision_policy: 'queue' };
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const TRUST_LEVELS = ['jis', 'self-signed', 'bus', 'unsealed', 'refused'] as const;
+const TRUST_LEVELS = ['jis', 'self-signed', 'bus', 'unsealed', 'refused'] as const;
 
 /**
  * What the verify step established about a cap. `content_hash` is the SHA-256 of the cap's

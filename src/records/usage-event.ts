@@ -64,14 +64,14 @@ const serviceName = (f: Facts) => (typeof f.payload.service === 'string' ? f.pay
 const always = () => true;
 
 /** behaviour.md §8 inference, one table per column; the first matching row wins. */
-export const PROVIDER: Column<string | null> = [
+const PROVIDER: Column<string | null> = [
   [hasModel, () => 'llm-runtime'],
   [isService, () => 'internal-service'],
   [isFactory, () => 'industrial-controller'],
   [isAgent, () => 'agent-runtime'],
   [always, () => null],
 ];
-export const MODEL: Column<string | null> = [
+const MODEL: Column<string | null> = [
   [strField('model'), field('model')],
   [strField('tool'), field('tool')],
   [isService, (f) => (typeof f.payload.service === 'string' ? f.payload.service : 'service-call')],
@@ -79,7 +79,7 @@ export const MODEL: Column<string | null> = [
   [isAgent, () => 'continuation-runtime'],
   [always, () => null],
 ];
-export const TARGET_URL: Column<string | null> = [
+const TARGET_URL: Column<string | null> = [
   [strField('target_url'), field('target_url')],
   [hasModel, (f) => f.config.llmEndpoint],
   [isService, (f) => `https://${serviceName(f)}.internal/api`],
@@ -87,13 +87,13 @@ export const TARGET_URL: Column<string | null> = [
   [isAgent, () => 'cap://agent-runtime/execute'],
   [always, () => null],
 ];
-export const TRANSPORT: Column<string> = [
+const TRANSPORT: Column<string> = [
   [(f) => f.cap.route_class === 'relay', () => 'http-relay'],
   [isFactory, () => 'mux-opcua'],
   [isService, () => 'http-mesh'],
   [always, () => 'mux-lane'],
 ];
-export const SURFACE: Column<string> = [
+const SURFACE: Column<string> = [
   [isFactory, () => 'factory-control-plane'],
   [isService, (f) => `${serviceName(f)}-service-lane`],
   [(f) => Boolean(f.payload.model), (f) => f.config.llmSurface],
@@ -105,7 +105,7 @@ function infer<T>(column: Column<T>, facts: Facts): T {
   throw new Error('inference table without a fallback row');
 }
 
-export interface Inferred {
+interface Inferred {
   provider: string | null;
   model: string | null;
   target_url: string | null;

@@ -3,7 +3,7 @@ import { SOURCES } from '../../../src/demo-sources.js';
 
 /** Parsers and option builders the commands share. */
 
-export const positiveInt = (name: string) => (value: string) => {
+const positiveInt = (name: string) => (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 64) throw new InvalidArgumentError(`${name} must be an integer from 1 to 64`);
   return Number(value);
 };

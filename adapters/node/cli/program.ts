@@ -20,7 +20,7 @@ export interface CliDeps {
   writeText(path: string, text: string): void;
 }
 
-export function buildProgram(deps: CliDeps): Command {
+function buildProgram(deps: CliDeps): Command {
   const extensions = deps.extensions ?? [];
   const out = deps.stdout;
   const program = new Command('tibet-cap-bus')
