@@ -40,7 +40,7 @@ export type {
   Scheduler,
   Phases,
 } from './pipeline/phases.js';
-export { DEFAULT_CONFIG, type BusConfig } from './pipeline/config.js';
+export { DEFAULT_CONFIG, type BusConfig } from './config.js';
 export { systemClock, randomIds, seededIds, manualClock, isoTimestamp, parseIsoTimestamp, type Clock, type IdSource } from './clock.js';
 
 // sealing and trust

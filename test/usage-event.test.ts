@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../src/pipeline/config.js';
+import { DEFAULT_CONFIG } from '../src/config.js';
 import { inferUsage } from '../src/records/usage-event.js';
 import { createMemoryBus } from '../adapters/memory/index.js';
 import { makeCap } from '../src/records/cap.js';

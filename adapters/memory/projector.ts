@@ -1,4 +1,4 @@
-import type { BusConfig } from '../../src/pipeline/config.js';
+import type { BusConfig } from '../../src/config.js';
 import type { IdSource } from '../../src/clock.js';
 import type { Projector } from '../../src/pipeline/phases.js';
 import { projectUsage } from '../../src/records/usage-event.js';

@@ -1,6 +1,6 @@
 import type { Cap } from '../records/cap.js';
 import type { Clock, IdSource } from '../clock.js';
-import type { BusConfig } from './config.js';
+import type { BusConfig } from '../config.js';
 import type { Outcome } from '../policy/continuation.js';
 import type { Details, ExecutorVerdict, Measurements } from '../records/verdict.js';
 import type { LanePolicy } from '../policy/lane.js';

@@ -1,7 +1,7 @@
 import { toBase64 } from '../bytes.js';
 import type { Cap } from '../records/cap.js';
 import { isoTimestamp, randomIds, systemClock, type Clock, type IdSource } from '../clock.js';
-import { DEFAULT_CONFIG, type BusConfig } from './config.js';
+import { DEFAULT_CONFIG, type BusConfig } from '../config.js';
 import { followUpCaps } from '../policy/continuation.js';
 import { ADMITTING_PHASES, PHASE_STATUS, type PhaseEvidence } from '../records/evidence.js';
 import { hookedExecutor, type BusHooks } from './hooks.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Cap } from './cap.js';
 import { ROUTE_CLASSES, ATTESTATION_LAYERS } from './cap.js';
-import type { BusConfig } from '../pipeline/config.js';
+import type { BusConfig } from '../config.js';
 import { CONTINUATION_MODES } from '../policy/continuation.js';
 import { laneFactsShape } from '../policy/lane.js';
 import type { CapReceipt } from './receipt.js';
