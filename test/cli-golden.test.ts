@@ -45,7 +45,7 @@ function maskClockTimes(text: string): string {
 }
 
 /** Ages (s) the inputs are sealed at; the measured time_diff_seconds lands just above one, by however long the run took. */
-const NOMINAL_AGES = [15, 300, 7200];
+const NOMINAL_AGES = [7200, 300, 15]; // largest first: an age maps to the largest nominal at or below it
 function maskMeasuredAges(text: string): string {
   return text.replace(/(time_diff_seconds(?:": ?|=))(\d+(?:\.\d+)?)/g, (whole, key: string, value: string) => {
     const nominal = NOMINAL_AGES.find((n) => Number(value) >= n && Number(value) < n + 600);
@@ -81,15 +81,16 @@ const mixed = () => [
   capLine({ actor_id: 'r.aint', intent: 'agent.x', payload: { continuation_mode: 'reject' } }),
 ].join('\n') + '\n';
 
-const twinState = (side: 'physical' | 'virtual', temp: number) =>
+const twinState = (side: 'physical' | 'virtual', temp: number, at: string) =>
   capLine({
     actor_id: side === 'physical' ? 'hvac-1.plc.aint' : 'bms-twin.aint',
     intent: `twin.state.${side}`,
     authority_ref: 'sam:twin',
-    payload: { device_id: 'hvac-1', timestamp: new Date().toISOString(), values: { temp_c: temp }, status: 'operational' },
+    payload: { device_id: 'hvac-1', timestamp: at, values: { temp_c: temp }, status: 'operational' },
   });
 const twinCommand = capLine({ actor_id: 'bms-controller', intent: 'factory.hvac.setpoint', authority_ref: 'sam:ctl', payload: { device_id: 'hvac-1', setpoint_c: 21 } });
-const twinInput = (physicalTemp: number) => [twinState('physical', physicalTemp), twinState('virtual', 21), twinCommand, ''].join('\n');
+const twinInput = (physicalTemp: number, at = new Date().toISOString()) =>
+  [twinState('physical', physicalTemp, at), twinState('virtual', 21, at), twinCommand, ''].join('\n');
 
 /** Input files, rewritten before each stage: the twin states must be fresher than the profile's max state age. */
 const files = (): Record<string, string> => ({
