@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { CONTINUATION_MODES, OUTCOMES } from '../policy/continuation.js';
+import { CONTINUATION_MODES, OUTCOMES, outcomeFor } from '../policy/continuation.js';
+import type { DistributedCap } from './distributed.js';
+import { verdictMode, type ExecutorVerdict } from './verdict.js';
 
 export const ReceiptPayloadSchema = z
   .looseObject({
@@ -29,10 +31,6 @@ export const CapReceiptSchema = z
   .meta({ id: 'CapReceipt', title: 'CapReceipt', description: 'What the bus did with one cap.' });
 
 export type CapReceipt = z.output<typeof CapReceiptSchema>;
-
-import type { DistributedCap } from './distributed.js';
-import { verdictMode, type ExecutorVerdict } from './verdict.js';
-import { outcomeFor } from '../policy/continuation.js';
 
 /** The receipt phase: the executor's verdict (or the cap's own request) becomes the record. */
 export function buildReceipt(d: DistributedCap, verdict: ExecutorVerdict, receiptId: string, createdAt: string, capHash: string | null): CapReceipt {
