@@ -50,7 +50,9 @@ export { KeyFileSchema, KeyringSchema, signingKeyFromSeed, generateKeyFile, sign
 export type { KeyFile, Keyring } from './seal/keys.js';
 export { sealCap, checkSealedCap, type CapTrust, type TrustOptions } from './seal/trust.js';
 export { verifySealed, verifyExport, type VerifyOptions, type VerifyReport } from './seal/verify.js';
-export { encodeCbor, decodeCbor, Tagged, type CborValue } from './seal/cbor.js';
+export { encodeCbor } from './seal/cbor-encode.js';
+export { decodeCbor } from './seal/cbor-decode.js';
+export { Tagged, type CborValue } from './seal/cbor-value.js';
 
 // exports and the contract check
 export { GATEWAY_CONTRACT, GATEWAY_ACTOR, GatewayEventSchema, toGatewayEvent, gatewayEvents, toJsonl, type GatewayEvent } from './exports/gateway-event.js';

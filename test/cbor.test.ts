@@ -1,7 +1,9 @@
 import { fc, test as property } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from '../src/bytes.js';
-import { decodeCbor, encodeCbor, Tagged, type CborValue } from '../src/seal/cbor.js';
+import { decodeCbor } from '../src/seal/cbor-decode.js';
+import { encodeCbor } from '../src/seal/cbor-encode.js';
+import { Tagged, type CborValue } from '../src/seal/cbor-value.js';
 
 const enc = (value: CborValue) => hex(encodeCbor(value));
 const bytes = (text: string) => fromHex(text.replace(/\s+/g, ''))!;

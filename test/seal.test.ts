@@ -3,9 +3,10 @@ import { fc, test as property } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { nodeBackend } from '../adapters/node/ed25519.js';
 import { fromHex, hex } from '../src/bytes.js';
-import { encodeCbor, Tagged, type CborValue } from '../src/seal/cbor.js';
-import { contentHash, decodeSign1, keyText, nobleBackend, openSealed, sealRecord, type SigningKey } from '../src/seal/seal.js';
-import { ownLayout } from '../src/seal/cose.js';
+import { encodeCbor } from '../src/seal/cbor-encode.js';
+import { Tagged, type CborValue } from '../src/seal/cbor-value.js';
+import { contentHash, keyText, nobleBackend, openSealed, sealRecord, type SigningKey } from '../src/seal/seal.js';
+import { decodeSign1, ownLayout } from '../src/seal/cose.js';
 
 const vector = JSON.parse(readFileSync(new URL('../fixtures/seal-vector.json', import.meta.url), 'utf8'));
 const seed = fromHex(vector.seed_hex)!;

@@ -6,7 +6,8 @@ import { nodeBackend } from '../adapters/node/ed25519.js';
 import { fromHex } from '../src/bytes.js';
 import { makeCap, type Cap, type CapContext } from '../src/records/cap.js';
 import { manualClock, seededIds } from '../src/clock.js';
-import { encodeCbor, Tagged } from '../src/seal/cbor.js';
+import { encodeCbor } from '../src/seal/cbor-encode.js';
+import { Tagged } from '../src/seal/cbor-value.js';
 import {
   generateKeyFile,
   isBound,

@@ -1,5 +1,6 @@
 import { INTENT_PATTERN, TOKEN_PATTERN, parseCap, type Cap, type CapContext } from '../../src/records/cap.js';
-import { decodeCbor, Tagged } from '../../src/seal/cbor.js';
+import { decodeCbor } from '../../src/seal/cbor-decode.js';
+import { Tagged } from '../../src/seal/cbor-value.js';
 import { COSE_SIGN1_TAG, ownLayout } from '../../src/seal/cose.js';
 import { isPlainObject } from '../../src/json.js';
 import type { ExecutionResult } from '../../src/records/result.js';

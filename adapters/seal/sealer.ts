@@ -1,4 +1,5 @@
-import { encodeCbor, type CborValue } from '../../src/seal/cbor.js';
+import { encodeCbor } from '../../src/seal/cbor-encode.js';
+import type { CborValue } from '../../src/seal/cbor-value.js';
 import type { Sealer } from '../../src/pipeline/phases.js';
 import { contentHash, keyText, sealRecord, type Ed25519Backend, type SigningKey } from '../../src/seal/seal.js';
 

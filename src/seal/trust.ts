@@ -1,5 +1,5 @@
 import { CapSchema, parseCap, type Cap, type CapContext } from '../records/cap.js';
-import { decodeCbor } from './cbor.js';
+import { decodeCbor } from './cbor-decode.js';
 import { isPlainObject } from '../json.js';
 import { isBound, type Keyring } from './keys.js';
 import { openSealed, sealRecord, type Ed25519Backend, type Sealed, type SigningKey } from './seal.js';

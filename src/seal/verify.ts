@@ -1,6 +1,6 @@
 import { fromBase64 } from '../bytes.js';
 import type { CapContext } from '../records/cap.js';
-import { decodeCbor } from './cbor.js';
+import { decodeCbor } from './cbor-decode.js';
 import { isPlainObject } from '../json.js';
 import type { Keyring } from './keys.js';
 import { contentHash, openSealed, type Ed25519Backend } from './seal.js';

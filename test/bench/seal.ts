@@ -1,7 +1,7 @@
 import { nodeBackend } from '../../adapters/node/ed25519.js';
 import { createMemoryBus, DiscardSink } from '../../adapters/memory/index.js';
 import { makeCap } from '../../src/records/cap.js';
-import { encodeCbor } from '../../src/seal/cbor.js';
+import { encodeCbor } from '../../src/seal/cbor-encode.js';
 import { signingKeyFromSeed } from '../../src/seal/keys.js';
 import { keyText, openSealed, sealRecord } from '../../src/seal/seal.js';
 import { interleaved, medianRatio, type BenchRow } from './table.js';
