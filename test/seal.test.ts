@@ -145,6 +145,14 @@ describe('openSealed refuses bad input precisely', () => {
     expect(openSealed(forged)).toMatchObject({ ok: false, payload, content_hash: contentHash(payload) });
   });
 
+  it('hands a signature refusal the record it read, marked unverified, and nothing for a payload that does not decode', () => {
+    expect(openSealed(coseFrom({ signature: new Uint8Array(64) }))).toMatchObject({ ok: false, code: 'bad-signature', unverified: { hello: 'world' } });
+    expect(openSealed(coseFrom({ signature: new Uint8Array(3) }))).toMatchObject({ ok: false, code: 'bad-signature-length', unverified: { hello: 'world' } });
+    const undecodable = openSealed(coseFrom({ payload: Uint8Array.of(0xff), signature: new Uint8Array(64) }));
+    expect(undecodable).toMatchObject({ ok: false, code: 'bad-signature' });
+    expect(undecodable).not.toHaveProperty('unverified');
+  });
+
   it('enforces a size limit, 1 MiB by default, before decoding anything', () => {
     expect(openSealed(sealedBytes, { maxBytes: 100 })).toEqual({
       ok: false,

@@ -72,6 +72,11 @@ export type Opened =
       /** Present once the payload could be located, so a rejection can still name what it rejects. */
       payload?: Uint8Array;
       content_hash?: string;
+      /**
+       * The payload's record when its signature is what failed: decoded only so the refusal can
+       * name what it refuses (the cap's fields in its receipt), never to act on.
+       */
+      unverified?: unknown;
     };
 
 export interface OpenOptions {
@@ -126,15 +131,15 @@ export function openSealed(bytes: Uint8Array, options: OpenOptions = {}): Opened
   const kid_text = keyText(kid);
 
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) {
-    return refuse('bad-signature-length', `signature must be 64 bytes, found ${describeCbor(signature)}`, located);
+    return refuse('bad-signature-length', `signature must be 64 bytes, found ${describeCbor(signature)}`, unverified(located));
   }
   let valid: boolean;
   try {
     valid = withSigStructure(payload, protectedBytes, (message) => backend.verify(signature, message, kid));
   } catch (err) {
-    return refuse('bad-signature', `${backend.name} could not check the signature: ${String(err)}`, located);
+    return refuse('bad-signature', `${backend.name} could not check the signature: ${String(err)}`, unverified(located));
   }
-  if (!valid) return refuse('bad-signature', `Ed25519 signature does not verify with kid ${kid_text}`, located);
+  if (!valid) return refuse('bad-signature', `Ed25519 signature does not verify with kid ${kid_text}`, unverified(located));
 
   const record = decodeCbor(payload, { json: true });
   if (!record.ok) return refuse('bad-payload', `payload is not JSON-model CBOR: ${record.reason}`, located);
@@ -143,8 +148,16 @@ export function openSealed(bytes: Uint8Array, options: OpenOptions = {}): Opened
 
 type Refusal = Extract<Opened, { ok: false }>;
 
-function refuse(code: string, reason: string, located?: { payload: Uint8Array; content_hash: string }): Refusal {
+function refuse(code: string, reason: string, located?: Located): Refusal {
   return { ok: false, code, reason, ...located };
+}
+
+type Located = Pick<Refusal, 'payload' | 'content_hash' | 'unverified'>;
+
+/** `located` with the payload's record, when it decodes, for a refusal that is about the signature. */
+function unverified(located: { payload: Uint8Array; content_hash: string }): Located {
+  const decoded = decodeCbor(located.payload, { json: true });
+  return decoded.ok ? { ...located, unverified: decoded.value } : located;
 }
 
 function describeJs(value: unknown): string {

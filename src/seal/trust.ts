@@ -1,8 +1,7 @@
 import { CapSchema, parseCap, type Cap, type CapContext } from '../records/cap.js';
-import { decodeCbor } from './cbor-decode.js';
 import { isPlainObject } from '../json.js';
 import { isBound, type Keyring } from './keys.js';
-import { openSealed, sealRecord, type Ed25519Backend, type Sealed, type SigningKey } from './seal.js';
+import { openSealed, sealRecord, type Ed25519Backend, type Opened, type Sealed, type SigningKey } from './seal.js';
 
 /** The trust outcome of a sealed cap (product.md §3): verified with a trust level, or rejected with a reason. */
 export type CapTrust =
@@ -33,10 +32,16 @@ export function sealCap(cap: Cap, key: SigningKey, backend?: Ed25519Backend): Se
 
 /** Opens a sealed cap and decides whether its signer may speak for its actor. Never throws. */
 export function checkSealedCap(bytes: Uint8Array, options: TrustOptions): CapTrust {
-  const opened = openSealed(bytes, { maxBytes: options.maxBytes, backend: options.backend });
+  return trustOpened(openSealed(bytes, { maxBytes: options.maxBytes, backend: options.backend }), options);
+}
+
+/**
+ * Decides whether the signer of an opened sealed cap may speak for its actor, from what opening
+ * read: the payload is decoded once, in openSealed, for both the cap and a refusal's partial record.
+ */
+export function trustOpened(opened: Opened, options: Pick<TrustOptions, 'keyring' | 'busKeys' | 'ctx'>): CapTrust {
   if (!opened.ok) {
-    const partial = opened.payload === undefined ? undefined : partialCap(decodedRecord(opened.payload));
-    return { ok: false, code: opened.code, reason: opened.reason, content_hash: opened.content_hash, partial };
+    return { ok: false, code: opened.code, reason: opened.reason, content_hash: opened.content_hash, partial: partialCap(opened.unverified) };
   }
   const { content_hash, kid_text, record } = opened;
   const reject = (code: string, reason: string): CapTrust => ({ ok: false, code, reason, content_hash, partial: partialCap(record) });
@@ -82,13 +87,8 @@ export function checkSealedCap(bytes: Uint8Array, options: TrustOptions): CapTru
 }
 
 /** A key of a bus whose follow-ups are trusted as issued: listed in busKeys, or the keyring's bus. */
-function isBusKey(options: TrustOptions, kidText: string): boolean {
+function isBusKey(options: Pick<TrustOptions, 'keyring' | 'busKeys'>, kidText: string): boolean {
   return options.keyring?.bus === kidText || (options.busKeys ?? []).includes(kidText);
-}
-
-function decodedRecord(payload: Uint8Array): unknown {
-  const decoded = decodeCbor(payload, { json: true });
-  return decoded.ok ? decoded.value : undefined;
 }
 
 function partialCap(record: unknown): Record<string, string> | undefined {

@@ -4,7 +4,7 @@ import { decodeCbor } from './cbor-decode.js';
 import { isPlainObject } from '../json.js';
 import type { Keyring } from './keys.js';
 import { contentHash, openSealed, type Ed25519Backend } from './seal.js';
-import { checkSealedCap } from './trust.js';
+import { checkSealedCap, trustOpened } from './trust.js';
 
 export interface VerifyOptions {
   keyring?: Keyring;
@@ -38,7 +38,7 @@ export function verifySealed(bytes: Uint8Array, options: VerifyOptions): VerifyR
     else report.receipts++;
     return report;
   }
-  const trust = checkSealedCap(bytes, { keyring: options.keyring, backend: options.backend, ctx: options.ctx });
+  const trust = trustOpened(opened, { keyring: options.keyring, ctx: options.ctx });
   if (trust.ok) report.caps++;
   else report.problems.push(`${trust.code}: ${trust.reason}`);
   return report;
