@@ -4,11 +4,11 @@ import { MAX_DEPTH, Tagged, type CborKey, type CborValue } from './cbor-value.js
  * The strict CBOR decoder for untrusted input: it reports a reason instead of throwing.
  */
 
-export type CborDecode =
+type CborDecode =
   | { ok: true; value: CborValue }
   | { ok: false; code: 'malformed' | 'trailing-bytes'; reason: string };
 
-export interface DecodeOptions {
+interface DecodeOptions {
   /** Accept only the JSON data model: no byte strings, tags or non-text map keys. */
   json?: boolean;
 }
@@ -45,13 +45,14 @@ export function decodeCbor(bytes: Uint8Array, options: DecodeOptions = {}): Cbor
 /** Marks an 8-byte argument above 2^53-1, which no JS number holds exactly. */
 const TOO_BIG = -1;
 
+const TEXT_SLOTS = 1024;
 /**
  * Short decoded texts by their bytes, so map keys and repeated values (intents, actors, enums)
  * come back as the same, already internalized string: caps repeat a few field names, and building
  * and interning each key anew cost more than the rest of the decode.
  */
-const TEXT_SLOTS = 1024;
 const textSlots: ({ bytes: Uint8Array; text: string } | undefined)[] = new Array(TEXT_SLOTS);
+/** the longest text the slots hold: one whose length fits in the head's initial byte */
 const SHORT_TEXT_BYTES = 23;
 
 class Reader {

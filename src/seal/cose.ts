@@ -41,7 +41,7 @@ const NO_EXTERNAL_AAD = Uint8Array.of(0x40);
 const SIG_STRUCTURE_PREFIX = prefixOf(encodeCbor(['Signature1', PROTECTED, NO_EXTERNAL_AAD.subarray(1), null]), 1);
 
 /** The parts of a COSE_Sign1, as views into its bytes. */
-export interface Sign1Parts {
+interface Sign1Parts {
   protectedBytes: Uint8Array;
   kid: Uint8Array;
   payload: Uint8Array;
