@@ -22,6 +22,26 @@ const HEADER_CRIT = 2;
 const HEADER_KID = 4;
 const ALG_EDDSA = -8;
 
+/** Names for the algorithms a confused sender is likely to use, so the reason says what was found. */
+const ALG_NAMES = new Map<CborValue, string>([
+  [-7, 'ES256'],
+  [-19, 'Ed25519'],
+  [-35, 'ES384'],
+  [-36, 'ES512'],
+  [-37, 'PS256'],
+  [-257, 'RS256'],
+  [5, 'HMAC 256/256'],
+]);
+
+/** Neighbouring COSE structures, named when one arrives instead of a COSE_Sign1. */
+const COSE_TAG_NAMES = new Map<number, string>([
+  [16, 'COSE_Encrypt0'],
+  [17, 'COSE_Mac0'],
+  [96, 'COSE_Encrypt'],
+  [97, 'COSE_Mac'],
+  [98, 'COSE_Sign'],
+]);
+
 /** The only protected header this bus writes: {1: -8}. */
 export const PROTECTED = encodeCbor(new Map([[HEADER_ALG, ALG_EDDSA]]));
 
@@ -37,8 +57,8 @@ const SIGNATURE_HEAD = Uint8Array.of(0x58, SIGNATURE_BYTES);
 const SIG_STRUCTURE_START = prefixOf(encodeCbor(['Signature1', null, null, null]), 3);
 /** external_aad: none, so an empty byte string */
 const NO_EXTERNAL_AAD = Uint8Array.of(0x40);
-/** the same up to the payload for the protected header {1: -8}, which nearly every seal has */
-const SIG_STRUCTURE_PREFIX = prefixOf(encodeCbor(['Signature1', PROTECTED, NO_EXTERNAL_AAD.subarray(1), null]), 1);
+/** the Sig_structure up to the payload for the protected header {1: -8}, which nearly every seal has */
+const SIG_STRUCTURE_PREFIX = prefixOf(encodeCbor(['Signature1', PROTECTED, new Uint8Array(0), null]), 1);
 
 /** The parts of a COSE_Sign1, as views into its bytes. */
 interface Sign1Parts {
@@ -181,26 +201,6 @@ export function decodeSign1(bytes: Uint8Array): Sign1Read {
   }
   return { protectedBytes, kid, payload, signature };
 }
-
-/** Names for the algorithms a confused sender is likely to use, so the reason says what was found. */
-const ALG_NAMES = new Map<CborValue, string>([
-  [-7, 'ES256'],
-  [-19, 'Ed25519'],
-  [-35, 'ES384'],
-  [-36, 'ES512'],
-  [-37, 'PS256'],
-  [-257, 'RS256'],
-  [5, 'HMAC 256/256'],
-]);
-
-/** Neighbouring COSE structures, named when one arrives instead of a COSE_Sign1. */
-const COSE_TAG_NAMES = new Map<number, string>([
-  [16, 'COSE_Encrypt0'],
-  [17, 'COSE_Mac0'],
-  [96, 'COSE_Encrypt'],
-  [97, 'COSE_Mac'],
-  [98, 'COSE_Sign'],
-]);
 
 function refuse(code: string, reason: string): CoseRefusal {
   return { ok: false, code, reason };
