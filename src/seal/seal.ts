@@ -131,15 +131,15 @@ export function openSealed(bytes: Uint8Array, options: OpenOptions = {}): Opened
   const kid_text = keyText(kid);
 
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) {
-    return refuse('bad-signature-length', `signature must be 64 bytes, found ${describeCbor(signature)}`, unverified(located));
+    return signatureRefusal('bad-signature-length', `signature must be 64 bytes, found ${describeCbor(signature)}`, located);
   }
   let valid: boolean;
   try {
     valid = withSigStructure(payload, protectedBytes, (message) => backend.verify(signature, message, kid));
   } catch (err) {
-    return refuse('bad-signature', `${backend.name} could not check the signature: ${String(err)}`, unverified(located));
+    return signatureRefusal('bad-signature', `${backend.name} could not check the signature: ${String(err)}`, located);
   }
-  if (!valid) return refuse('bad-signature', `Ed25519 signature does not verify with kid ${kid_text}`, unverified(located));
+  if (!valid) return signatureRefusal('bad-signature', `Ed25519 signature does not verify with kid ${kid_text}`, located);
 
   const record = decodeCbor(payload, { json: true });
   if (!record.ok) return refuse('bad-payload', `payload is not JSON-model CBOR: ${record.reason}`, located);
@@ -152,12 +152,12 @@ function refuse(code: string, reason: string, located?: Located): Refusal {
   return { ok: false, code, reason, ...located };
 }
 
-type Located = Pick<Refusal, 'payload' | 'content_hash' | 'unverified'>;
+type Located = { payload: Uint8Array; content_hash: string };
 
-/** `located` with the payload's record, when it decodes, for a refusal that is about the signature. */
-function unverified(located: { payload: Uint8Array; content_hash: string }): Located {
-  const decoded = decodeCbor(located.payload, { json: true });
-  return decoded.ok ? { ...located, unverified: decoded.value } : located;
+/** A refusal about the signature: it carries the payload's record, when it decodes, so the refusal can name what it refuses. */
+function signatureRefusal(code: string, reason: string, { payload, content_hash }: Located): Refusal {
+  const decoded = decodeCbor(payload, { json: true });
+  return decoded.ok ? { ok: false, code, reason, payload, content_hash, unverified: decoded.value } : { ok: false, code, reason, payload, content_hash };
 }
 
 function describeJs(value: unknown): string {
