@@ -10,7 +10,10 @@ import type { SigningKey } from '../../src/seal/seal.js';
 import { CapBusError, connectCapBus, type ClientOptions } from './client.js';
 import { DEFAULT_SERVER, LOGIN_KEYS, type NatsConnectOptions, type NatsLogin } from './connection.js';
 import { HOP_LIMIT } from './headers.js';
-import { stderrLogger } from './log.js';
+import { NATS_ENV, loginFromEnv, serversFromEnv, splitServers } from './env.js';
+import { leveledLogger, LOG_LEVELS, type LogLevel } from './log.js';
+import { parseDuration, parseSize } from './quantities.js';
+import { DEFAULT_STREAM_MAX_BYTES } from './stream.js';
 import { DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, startWorker } from './server.js';
 import { nodeBackend } from '../node/ed25519.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './subjects.js';
@@ -34,9 +37,22 @@ interface ServeFlags extends ConnectionFlags, SealFlags {
   gatewayLog?: string;
   executedLog?: string;
   allowUnsealed?: boolean;
+  logLevel: LogLevel;
+  streamMaxAge?: number;
+  streamMaxBytes?: number;
 }
 
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+/** `--nats a --nats b,c`, or NATS_URL=a,b as the NATS CLI takes it. */
+const collectServers = (value: string, previous: string[] | undefined) => [...(previous ?? []), ...splitServers(value)];
+
+/** A flag parsed by a parser that throws on bad input; its error becomes commander's usage error. */
+const quantity = <T>(parse: (text: string) => T) => (value: string): T => {
+  try {
+    return parse(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+};
 
 const intFlag = (name: string, min: number, max: number) => (value: string) => {
   const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
@@ -44,25 +60,37 @@ const intFlag = (name: string, min: number, max: number) => (value: string) => {
   return n;
 };
 
-const loginOptionList = (): Option[] => [
-  new Option('--user <name>', 'NATS user (with --password)'),
-  new Option('--password <secret>', 'NATS password'),
-  new Option('--token <token>', 'NATS authentication token'),
-  new Option('--creds <file>', 'NATS credentials file (JWT + NKey seed)'),
-  new Option('--tls-ca <file>', 'PEM CA file the server certificate must chain to (a private CA); requires TLS'),
-  new Option('--tls-cert <file>', 'PEM client certificate, for servers that verify clients (with --tls-key); requires TLS'),
-  new Option('--tls-key <file>', 'PEM key of --tls-cert'),
-];
+/**
+ * The login flags. Each falls back to the environment variable the NATS CLI reads for it, so
+ * secrets need not appear in the process list; a flag given on the command line wins. (`emit`
+ * reads the variables only with --nats, so they never turn an in-process run into an error.)
+ */
+const loginOptionList = (withEnv: boolean): Option[] => {
+  const options: [keyof typeof NATS_ENV, string, string][] = [
+    ['user', '--user <name>', 'NATS user (with --password)'],
+    ['password', '--password <secret>', 'NATS password'],
+    ['token', '--token <token>', 'NATS authentication token'],
+    ['creds', '--creds <file>', 'NATS credentials file (JWT + NKey seed)'],
+    ['tlsCa', '--tls-ca <file>', 'PEM CA file the server certificate must chain to (a private CA); requires TLS'],
+    ['tlsCert', '--tls-cert <file>', 'PEM client certificate, for servers that verify clients (with --tls-key); requires TLS'],
+    ['tlsKey', '--tls-key <file>', 'PEM key of --tls-cert'],
+  ];
+  return options.map(([key, flags, what]) => (withEnv ? new Option(flags, what).env(NATS_ENV[key]) : new Option(flags, `${what} (with --nats; default: $${NATS_ENV[key]})`)));
+};
 
 function withLoginFlags(cmd: Command): Command {
-  for (const option of loginOptionList()) cmd.addOption(option);
+  for (const option of loginOptionList(true)) cmd.addOption(option);
   return cmd;
 }
 
 function withConnectionFlags(cmd: Command): Command {
   return withLoginFlags(
     cmd
-      .option('--nats <url>', `NATS server URL, repeatable; tls://host:port requires TLS (default: ${DEFAULT_SERVER})`, collect)
+      .addOption(
+        new Option('--nats <url>', `NATS server URL, repeatable or comma-separated; tls://host:port requires TLS (default: ${DEFAULT_SERVER})`)
+          .env(NATS_ENV.servers)
+          .argParser(collectServers),
+      )
       .option('--subject-prefix <prefix>', 'first token(s) of every subject', DEFAULT_PREFIX),
   );
 }
@@ -73,6 +101,11 @@ const flagName = (option: string) => `--${option.replace(/[A-Z]/g, (c) => `-${c.
 /** The login part of parsed flags, as connection options. */
 function loginOptions(o: LoginFlags): NatsLogin {
   return Object.fromEntries(LOGIN_KEYS.map((key) => [key, o[key]]));
+}
+
+/** NATS_URL's servers, or the default server. */
+function natsServers(env: Readonly<Record<string, string | undefined>>): string[] {
+  return serversFromEnv(env) ?? [DEFAULT_SERVER];
 }
 
 function connection(o: ConnectionFlags): NatsConnectOptions & { prefix: string } {
@@ -116,9 +149,11 @@ async function untilSignalOr(other: Promise<unknown>): Promise<void> {
 /** The NATS transport in the CLI: `emit --nats`, `serve` (a bus worker) and `tail` (live gateway events). */
 export const natsCli = cliExtension<EmitFlags>({
   emitOptions: () => [
-    new Option('--nats <url>', 'send the cap to a bus over NATS (repeatable for a cluster) and print its receipt').argParser(collect),
+    new Option('--nats [url]', `send the cap to a bus over NATS (repeatable for a cluster) and print its receipt; without a URL: $${NATS_ENV.servers}, else ${DEFAULT_SERVER}`).argParser(
+      collectServers,
+    ),
     new Option('--subject-prefix <prefix>', 'NATS subject prefix of the bus').default(DEFAULT_PREFIX),
-    ...loginOptionList(),
+    ...loginOptionList(false),
   ],
   emitTarget(o) {
     const given = Object.entries(loginOptions(o)).filter(([, value]) => value !== undefined);
@@ -127,14 +162,16 @@ export const natsCli = cliExtension<EmitFlags>({
       if (given.length > 0) throw new CliError(`${given.map(([name]) => flagName(name)).join(', ')}: only with --nats`);
       return undefined;
     }
-    const servers = o.nats;
-    return (cap, key) => emitOverNats(cap, { ...loginOptions(o), servers, prefix: o.subjectPrefix, maxHops: o.hops, key, backend: nodeBackend });
+    const servers = o.nats === true ? natsServers(process.env) : o.nats;
+    const login = { ...loginFromEnv(process.env), ...Object.fromEntries(given) };
+    return (cap, key) => emitOverNats(cap, { ...login, servers, prefix: o.subjectPrefix, maxHops: o.hops, key, backend: nodeBackend });
   },
   commands: registerNatsCommands,
 });
 
 interface EmitFlags extends LoginFlags {
-  nats?: string[];
+  /** true: --nats without a URL */
+  nats?: string[] | true;
   subjectPrefix: string;
   hops?: number;
 }
@@ -159,11 +196,15 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
     .option('--max-ack-pending <n>', 'caps in progress at once across the consumer; also the most a crash leaves in doubt (--jetstream; default 512)', intFlag('--max-ack-pending', 1, 100_000))
     .option('--gateway-log <file>', 'append every gateway event as JSONL')
     .option('--executed-log <file>', 'append the cap_id of every cap as it starts executing (audit trail)')
+    .option('--stream-max-age <duration>', 'remove caps older than this from the stream, acknowledged or not, e.g. 7d (--jetstream; default 0: no age limit)', quantity(parseDuration))
+    .option('--stream-max-bytes <size>', `largest stream size, e.g. 1GiB; when full, new caps are refused, stored ones never dropped; 0: unlimited (--jetstream; default ${DEFAULT_STREAM_MAX_BYTES / 1024 ** 3}GiB)`, quantity(parseSize))
+    .addOption(new Option('--log-level <level>', 'least severe log records written').choices(LOG_LEVELS).default('info').env('LOG_LEVEL'))
     .action(async (o: ServeFlags) => {
       // a worker that has a keyring guards a network: unsealed caps only when explicitly allowed
       const flags = { ...o, requireSeal: o.requireSeal || (o.keyring !== undefined && !o.allowUnsealed) };
       let cliBus: CliBus | undefined;
       const bus = (hooks: BusHooks) => (cliBus = tools.composeBus(flags, hooks)).bus;
+      const log = leveledLogger(o.logLevel);
       const gatewayLog = o.gatewayLog === undefined ? undefined : appendLines(o.gatewayLog, 'gateway log');
       const executedLog = o.executedLog === undefined ? undefined : appendLines(o.executedLog, 'executed log');
       try {
@@ -174,14 +215,15 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
             queue: o.queue,
             maxHops: o.maxHops,
             maxBytes: o.maxBytes,
-            jetstream: o.jetstream ? { consumer: o.consumer, ackWaitMs: o.ackWait, maxAckPending: o.maxAckPending } : false,
+            log,
+            jetstream: o.jetstream ? { consumer: o.consumer, ackWaitMs: o.ackWait, maxAckPending: o.maxAckPending, limits: { maxAgeMs: o.streamMaxAge, maxBytes: o.streamMaxBytes } } : false,
             onGatewayEvent: gatewayLog && ((event) => gatewayLog.write(sortedJson(event))),
             onExecute: executedLog && ((cap) => executedLog.write(cap.cap_id)),
           }),
         );
         if (o.busKey === undefined) {
           // follow-ups travel bus-sealed, and a worker trusts only its own bus key (and keyring.bus)
-          stderrLogger({ level: 'warn', msg: 'no --bus-key: this worker seals with a key of its own, so other workers of its queue group reject its follow-ups; give them all the same --bus-key' });
+          log({ level: 'warn', msg: 'no --bus-key: this worker seals with a key of its own, so other workers of its queue group reject its follow-ups; give them all the same --bus-key' });
         }
         await untilSignalOr(worker.closed);
         await worker.stop();

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JetStreamClient, type JsMsg, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import { compareBytes } from '../../src/bytes.js';
 import { INTENT_PATTERN, type Cap } from '../../src/records/cap.js';
 import { gatewayEvents, type GatewayEvent } from '../../src/exports/gateway-event.js';
@@ -13,6 +13,7 @@ import { connectNats, type NatsConnectOptions } from './connection.js';
 import { capHeaders, errorHeaders, HOP_LIMIT, readCapMeta, receiptHeaders, replyHeader, type CapMeta, type Encoding } from './headers.js';
 import { stderrLogger, type Logger } from './log.js';
 import { ReceiptStore, type Stored } from './receipt-store.js';
+import { ensureCapStream, TRIM_EVERY_MS, trimAcknowledged, type StreamLimits } from './stream.js';
 import { Refused, type ErrorReply } from './refusal.js';
 import { DEFAULT_QUEUE, subjectsFor, type Subjects } from './subjects.js';
 import { decodeSubmission, sealedFollowUp, sealedReceipt, type Decoded } from './submission.js';
@@ -30,6 +31,8 @@ export interface DurableOptions {
   ackWaitMs?: number;
   /** caps handed out and not yet acknowledged, per consumer */
   maxAckPending?: number;
+  /** how big the stream may grow (stream.ts: never by dropping an unacknowledged cap) */
+  limits?: StreamLimits;
 }
 
 export interface WorkerOptions extends NatsConnectOptions {
@@ -63,7 +66,7 @@ interface Request {
   decoded: Decoded;
 }
 
-const DURABLE_DEFAULTS: Required<DurableOptions> = { stream: DEFAULT_STREAM, consumer: DEFAULT_CONSUMER, ackWaitMs: 30_000, maxAckPending: 512 };
+const DURABLE_DEFAULTS: Required<DurableOptions> = { stream: DEFAULT_STREAM, consumer: DEFAULT_CONSUMER, ackWaitMs: 30_000, maxAckPending: 512, limits: {} };
 /** the shortest wait before a durable cap is looked at again when another delivery of it is in progress */
 const RETRY_MS = 500;
 /** how long storing a receipt or publishing follow-ups is retried while NATS recovers */
@@ -155,7 +158,7 @@ class BusWorker implements Worker {
   async startDurable(durable: Required<DurableOptions>): Promise<void> {
     const { subjects } = this.settings;
     const jsm = await this.nc.jetstreamManager();
-    await ensureStream(jsm, durable.stream, subjects.caps);
+    await ensureCapStream(jsm, durable.stream, subjects.caps, durable.limits);
     await jsm.consumers.add(durable.stream, {
       durable_name: durable.consumer,
       ack_policy: AckPolicy.Explicit,
@@ -171,7 +174,8 @@ class BusWorker implements Worker {
       max_messages: durable.maxAckPending,
       callback: (jm) => this.track(this.onDurableMessage(jm)),
     });
-    this.stopIntake = () => messages.close();
+    const trim = setInterval(() => void trimAcknowledged(jsm, durable.stream).catch((error) => this.log({ level: 'warn', msg: 'stream trim failed', error: describe(error) })), TRIM_EVERY_MS);
+    this.stopIntake = () => (clearInterval(trim), messages.close());
     this.log({
       level: 'info',
       msg: 'ready',
@@ -441,22 +445,8 @@ function withDefaults(options: DurableOptions): Required<DurableOptions> {
     consumer: options.consumer ?? DURABLE_DEFAULTS.consumer,
     ackWaitMs: options.ackWaitMs ?? DURABLE_DEFAULTS.ackWaitMs,
     maxAckPending: options.maxAckPending ?? DURABLE_DEFAULTS.maxAckPending,
+    limits: options.limits ?? DURABLE_DEFAULTS.limits,
   };
-}
-
-/** Creates the stream when missing; refuses one of that name that does not carry our cap subjects. */
-async function ensureStream(jsm: JetStreamManager, name: string, capSubjects: string): Promise<void> {
-  const info = await jsm.streams.info(name).catch((error: { api_error?: { err_code?: number } }) => {
-    if (error.api_error?.err_code === 10059) return null; // stream not found
-    throw error;
-  });
-  if (info === null) {
-    await jsm.streams.add({ name, subjects: [capSubjects] });
-    return;
-  }
-  if (!info.config.subjects?.includes(capSubjects)) {
-    throw new Error(`JetStream stream ${name} exists over ${(info.config.subjects ?? []).join(', ') || 'no subjects'}, not ${capSubjects}; choose another stream name`);
-  }
 }
 
 function describe(error: unknown): string {

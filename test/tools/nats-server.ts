@@ -148,9 +148,9 @@ export interface SpawnedWorker {
   kill(): Promise<void>;
 }
 
-/** Starts `bin serve <args>` and resolves once it logs that it is ready. */
-export async function spawnWorker(args: readonly string[], readyTimeoutMs = 15_000): Promise<SpawnedWorker> {
-  const proc = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** Starts `bin serve <args>` (with `env` added to this process's environment) and resolves once it logs that it is ready. */
+export async function spawnWorker(args: readonly string[], readyTimeoutMs = 15_000, env: Readonly<Record<string, string>> = {}): Promise<SpawnedWorker> {
+  const proc = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   const logs: Record<string, unknown>[] = [];
   let raw = '';
   let pending = '';
