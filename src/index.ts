@@ -58,7 +58,8 @@ export { Tagged, type CborValue } from './seal/cbor-value.js';
 export { GATEWAY_CONTRACT, GATEWAY_ACTOR, GatewayEventSchema, toGatewayEvent, gatewayEvents, toJsonl, type GatewayEvent } from './exports/gateway-event.js';
 export { REQUIRED_FIELDS, validateGatewayEvent, validateGatewayEvents, loadGatewayEvents, type GatewayLoad } from './exports/validator.js';
 export { GovernanceDocumentSchema, governanceDocument, type GovernanceDocument } from './exports/governance.js';
-export { CbomDocumentSchema, cbomDocument, type CbomDocument } from './exports/cbom.js';
+export { CbomDocumentSchema, cbomDocument, type CbomDocument, type CbomObject } from './exports/cbom.js';
+export { chainGraph, renderGraph, toMermaid, toDot, toSvg, toHtml, GRAPH_FORMATS, type ChainGraph, type ChainNode, type ChainEdge, type GraphFormat } from './exports/chain-graph.js';
 export { exportAll } from './exports/export.js';
 
 // inputs and helpers

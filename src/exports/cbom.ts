@@ -77,7 +77,7 @@ export const CbomDocumentSchema = z
   });
 
 export type CbomDocument = z.output<typeof CbomDocumentSchema>;
-type CbomObject = z.output<typeof CbomObjectSchema>;
+export type CbomObject = z.output<typeof CbomObjectSchema>;
 
 function cbomObject(result: ExecutionResult): CbomObject {
   const { cap, lane_id, lane_policy, causal_rank, alignment_group, memory_slot } = result.distributed;

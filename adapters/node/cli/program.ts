@@ -5,6 +5,7 @@ import { registerEmitCommand } from './emit.js';
 import { CliError, EXIT } from './errors.js';
 import type { CliBus, CliExtension, CliTools, SealFlags } from './extension.js';
 import { registerExportCommands } from './exports.js';
+import { registerGraphCommand } from './graph.js';
 import { registerRunCommands } from './run.js';
 import { registerSealCommands } from './seal.js';
 
@@ -55,6 +56,7 @@ function buildProgram(deps: CliDeps): Command {
   registerRunCommands(program, tools);
   registerEmitCommand(program, tools, extensions);
   registerExportCommands(program, tools);
+  registerGraphCommand(program, tools);
   registerSealCommands(program, tools);
   for (const extension of extensions) extension.commands?.(program, tools);
   return program;
