@@ -1,4 +1,4 @@
-export { LaneMux, type LaneMuxOptions } from './lane-mux.js';
+export { LaneMux, type LaneLoad, type LaneMuxOptions } from './lane-mux.js';
 export { COLLISION_TABLE, type CollisionRow, type Contender } from './collision.js';
 export { COFFEE_ACTIONS, type CoffeeAction } from './coffee-actions.js';
 export {

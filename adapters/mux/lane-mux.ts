@@ -7,6 +7,13 @@ import { COLLISION_TABLE, NO_COLLISION } from './collision.js';
 import { Entry, Lane, ReadyLanes } from './lane-queue.js';
 import { scheduleOutcome, type ScheduleDecision, type ScheduleTraceRecord } from './trace.js';
 
+/** One busy lane's load right now. */
+export interface LaneLoad {
+  lane_id: string;
+  running: number;
+  queued: number;
+}
+
 export interface LaneMuxOptions {
   /**
    * Most caps running across all lanes at once. Unlimited by default, and lanes are then
@@ -48,6 +55,11 @@ export class LaneMux implements Scheduler {
   /** Caps running right now, over all lanes. */
   get runningCaps(): number {
     return this.running;
+  }
+
+  /** Running and waiting caps of every busy lane (idle lanes are forgotten, so not listed). */
+  laneLoad(): LaneLoad[] {
+    return [...this.lanes.values()].map((lane) => ({ lane_id: lane.id, running: lane.running, queued: lane.size - lane.running }));
   }
 
   admit(distributed: DistributedCap, run: () => Promise<ExecutorVerdict>): Promise<ExecutorVerdict> {

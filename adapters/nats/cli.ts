@@ -4,6 +4,7 @@ import type { Cap } from '../../src/records/cap.js';
 import { CliError, EXIT } from '../node/cli/errors.js';
 import { cliExtension, type CliBus, type CliTools, type SealFlags } from '../node/cli/extension.js';
 import type { BusHooks } from '../../src/pipeline/hooks.js';
+import { parseListenAddress, startOperations } from '../ops/index.js';
 import { sortedJson } from '../../src/json.js';
 import type { CapReceipt } from '../../src/records/receipt.js';
 import type { SigningKey } from '../../src/seal/seal.js';
@@ -38,6 +39,7 @@ interface ServeFlags extends ConnectionFlags, SealFlags {
   executedLog?: string;
   allowUnsealed?: boolean;
   logLevel: LogLevel;
+  http?: { host: string; port: number };
   streamMaxAge?: number;
   streamMaxBytes?: number;
 }
@@ -199,15 +201,22 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
     .option('--stream-max-age <duration>', 'remove caps older than this from the stream, acknowledged or not, e.g. 7d (--jetstream; default 0: no age limit)', quantity(parseDuration))
     .option('--stream-max-bytes <size>', `largest stream size, e.g. 1GiB; when full, new caps are refused, stored ones never dropped; 0: unlimited (--jetstream; default ${DEFAULT_STREAM_MAX_BYTES / 1024 ** 3}GiB)`, quantity(parseSize))
     .addOption(new Option('--log-level <level>', 'least severe log records written').choices(LOG_LEVELS).default('info').env('LOG_LEVEL'))
+    .option('--http <host:port>', 'serve /healthz, /readyz, /metrics (Prometheus) and the live console at / on this address (off by default)', quantity(parseListenAddress))
     .action(async (o: ServeFlags) => {
       // a worker that has a keyring guards a network: unsealed caps only when explicitly allowed
       const flags = { ...o, requireSeal: o.requireSeal || (o.keyring !== undefined && !o.allowUnsealed) };
-      let cliBus: CliBus | undefined;
-      const bus = (hooks: BusHooks) => (cliBus = tools.composeBus(flags, hooks)).bus;
       const log = leveledLogger(o.logLevel);
       const gatewayLog = o.gatewayLog === undefined ? undefined : appendLines(o.gatewayLog, 'gateway log');
       const executedLog = o.executedLog === undefined ? undefined : appendLines(o.executedLog, 'executed log');
       try {
+        // HTTP first: a bad or taken address fails before anything connects
+        const ops = await usage(() => startOperations({ http: o.http, log }));
+        let cliBus: CliBus | undefined;
+        const bus = (hooks: BusHooks) => {
+          cliBus = tools.composeBus(flags, hooks);
+          ops.watch(cliBus.view);
+          return cliBus.bus;
+        };
         const worker = await usage(() =>
           startWorker({
             ...connection(o),
@@ -219,14 +228,21 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
             jetstream: o.jetstream ? { consumer: o.consumer, ackWaitMs: o.ackWait, maxAckPending: o.maxAckPending, limits: { maxAgeMs: o.streamMaxAge, maxBytes: o.streamMaxBytes } } : false,
             onGatewayEvent: gatewayLog && ((event) => gatewayLog.write(sortedJson(event))),
             onExecute: executedLog && ((cap) => executedLog.write(cap.cap_id)),
+            observer: ops.observer,
           }),
-        );
+        ).catch(async (error: unknown) => {
+          await ops.close();
+          throw error;
+        });
+        await ops.attach(worker, { queue: o.queue, mode: o.jetstream ? 'jetstream' : 'core' });
         if (o.busKey === undefined) {
           // follow-ups travel bus-sealed, and a worker trusts only its own bus key (and keyring.bus)
           log({ level: 'warn', msg: 'no --bus-key: this worker seals with a key of its own, so other workers of its queue group reject its follow-ups; give them all the same --bus-key' });
         }
         await untilSignalOr(worker.closed);
+        ops.draining();
         await worker.stop();
+        await ops.close();
         cliBus?.finish();
       } finally {
         gatewayLog?.close();

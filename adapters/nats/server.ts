@@ -12,6 +12,7 @@ import type { ExecutionResult } from '../../src/records/result.js';
 import { connectNats, type NatsConnectOptions } from './connection.js';
 import { capHeaders, errorHeaders, HOP_LIMIT, readCapMeta, receiptHeaders, replyHeader, type CapMeta, type Encoding } from './headers.js';
 import { stderrLogger, type Logger } from './log.js';
+import type { WorkerObserver } from './observer.js';
 import { ReceiptStore, type Stored } from './receipt-store.js';
 import { ensureCapStream, TRIM_EVERY_MS, trimAcknowledged, type StreamLimits } from './stream.js';
 import { Refused, type ErrorReply } from './refusal.js';
@@ -50,6 +51,8 @@ export interface WorkerOptions extends NatsConnectOptions {
   onGatewayEvent?: (event: GatewayEvent) => void;
   /** called as a cap starts executing (audit trails, tests that count executions) */
   onExecute?: (cap: Cap) => void;
+  /** told of every settled cap and every refusal (service stats, metrics, the console) */
+  observer?: WorkerObserver;
 }
 
 export interface Worker {
@@ -59,11 +62,15 @@ export interface Worker {
   stop(): Promise<void>;
   /** resolves when the connection is closed, by stop() or for good */
   readonly closed: Promise<void>;
+  /** the worker's connection, for adapters that serve beside it (service discovery, health) */
+  readonly connection: NatsConnection;
 }
 
 interface Request {
   meta: CapMeta;
   decoded: Decoded;
+  /** performance.now() when the message was taken up */
+  receivedAt: number;
 }
 
 const DURABLE_DEFAULTS: Required<DurableOptions> = { stream: DEFAULT_STREAM, consumer: DEFAULT_CONSUMER, ackWaitMs: 30_000, maxAckPending: 512, limits: {} };
@@ -139,6 +146,10 @@ class BusWorker implements Worker {
       this.log({ level: error ? 'error' : 'info', msg: 'stopped', worker: this.id, ...(error ? { error: error.message } : {}) });
     });
     void this.watchConnection();
+  }
+
+  get connection(): NatsConnection {
+    return this.nc;
   }
 
   async startCore(): Promise<void> {
@@ -322,6 +333,7 @@ class BusWorker implements Worker {
 
   /** Checks size, headers, subject and body; throws Refused naming the first problem. */
   private decode(subject: string, data: Uint8Array, hdrs: MsgHdrs | undefined): Request {
+    const receivedAt = performance.now();
     const { maxBytes, maxHops } = this.settings;
     if (data.length > maxBytes) throw new Refused('too-large', `cap is ${data.length} bytes, over the limit of ${maxBytes} bytes`);
     const meta = readCapMeta(hdrs, maxHops);
@@ -333,7 +345,7 @@ class BusWorker implements Worker {
     if (decoded.intent !== subjectIntent) {
       throw new Refused('subject-mismatch', `subject names intent ${subjectIntent} but the cap's intent is ${decoded.intent}`);
     }
-    return { meta, decoded };
+    return { meta, decoded, receivedAt };
   }
 
   /** The bus verifies (sealed caps, the unsealed policy) before it places; what it refuses gets a rejected receipt. */
@@ -368,6 +380,7 @@ class BusWorker implements Worker {
       this.nc.publish(this.subjects.gateway, sortedJson(event));
       this.options.onGatewayEvent?.(event);
     }
+    this.options.observer?.settled?.(result, performance.now() - request.receivedAt);
   }
 
   /** A cap that already has a receipt: the stored receipt again, and no new gateway event (it did not run again). */
@@ -380,6 +393,7 @@ class BusWorker implements Worker {
   /** Answers a refused message with a JSON error and logs it; never throws. */
   private refuse(error: unknown, subject: string, replyTo: string | undefined): void {
     const refusal = error instanceof Refused ? error : new Refused('internal', 'the worker failed on this cap; see its log');
+    this.options.observer?.refused?.(refusal.code);
     this.log({
       level: refusal.code === 'internal' ? 'error' : 'warn',
       msg: 'refused',

@@ -4,6 +4,7 @@ import { signingKeyFromSeed } from '../../src/seal/keys.js';
 import type { BusHooks, ExecuteHook } from '../../src/pipeline/hooks.js';
 import type { Phases } from '../../src/pipeline/phases.js';
 import { createMemoryBus, DiscardSink } from '../memory/index.js';
+import { mergeViews } from '../ops/bus-view.js';
 import { nodeBackend } from './ed25519.js';
 
 /**
@@ -33,5 +34,6 @@ export function composeBus(flags: SealFlags & Record<string, unknown>, extension
     finish: () => {
       for (const part of parts) part.finish?.();
     },
+    view: mergeViews(parts.flatMap((part) => (part.view ? [part.view] : []))),
   };
 }

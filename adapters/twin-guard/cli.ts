@@ -44,6 +44,7 @@ export const twinGuardCli = cliExtension<{ twinDevices?: string; keyring?: strin
     return {
       hooks: { execute: [guardHook(guard)] },
       sections: () => ({ twin_audit: { tokens: guard.auditTokens(), status: guard.status() } }),
+      view: { twin: guard },
     };
   },
   commands(program, tools) {

@@ -5,6 +5,7 @@ import type { Phases } from '../../../src/pipeline/phases.js';
 import type { BusHooks } from '../../../src/pipeline/hooks.js';
 import type { CapBus } from '../../../src/pipeline/pipeline.js';
 import type { SigningKey } from '../../../src/seal/seal.js';
+import type { BusView } from '../../ops/bus-view.js';
 
 /** Flags of every command that runs caps that the CLI itself knows: how the bus seals and trusts. */
 export interface SealFlags {
@@ -26,6 +27,8 @@ export interface BusPart {
   sections?(): Record<string, unknown>;
   /** called once the run is over (e.g. writes a trace file) */
   finish?(): void;
+  /** what it lets operators see of the bus (lane load, schedule trace, twin guard) */
+  view?: Partial<BusView>;
 }
 
 /** A bus built for one command, plus what its adapters add to export-all. */
@@ -35,6 +38,8 @@ export interface CliBus {
   busPublicKey: string;
   sections(): Record<string, unknown>;
   finish(): void;
+  /** the parts' views as one (a serve worker's console and metrics read it) */
+  view: BusView;
 }
 
 /** Sends `emit`'s cap somewhere other than an in-process bus and resolves with its receipt. */
