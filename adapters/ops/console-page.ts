@@ -15,9 +15,8 @@ export const CONSOLE_PAGE = `<!doctype html>
   header h1 { font-size: 1.1rem; margin: 0; }
   header span { font-size: .85rem; opacity: .85; }
   .ok { color: #a5d6a7; } .bad { color: #ef9a9a; }
-  main { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; padding: 1rem; }
+  main { display: grid; grid-template-columns: minmax(0, 1fr); gap: 1rem; padding: 1rem; }
   section { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: .6rem .8rem; overflow: auto; }
-  section.wide { grid-column: 1 / -1; }
   h2 { font-size: .95rem; margin: .2rem 0 .5rem; }
   table { border-collapse: collapse; width: 100%; font-size: .8rem; }
   th, td { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid #eef0f2; white-space: nowrap; }
@@ -38,8 +37,8 @@ export const CONSOLE_PAGE = `<!doctype html>
 <main>
   <section><h2>Lanes</h2><table id="lanes"><thead><tr><th>lane</th><th>class</th><th>prio</th><th>running</th><th>queued</th><th>burst</th><th>collision</th><th>coffee</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Mux decisions (latest first)</h2><table id="decisions"><thead><tr><th>cap</th><th>actor</th><th>lane</th><th>decision</th><th>outcome</th><th>rank</th><th>enq/start/fin</th></tr></thead><tbody></tbody></table></section>
-  <section class="wide"><h2>Twin devices</h2><table id="twins"><thead><tr><th>device</th><th>last intent</th><th>decision</th><th>reason</th><th>checked at</th></tr></thead><tbody></tbody></table></section>
-  <section class="wide"><h2 id="chains-title">Recent chains</h2><div id="chains"></div></section>
+  <section><h2>Twin devices</h2><table id="twins"><thead><tr><th>device</th><th>last intent</th><th>decision</th><th>reason</th><th>checked at</th></tr></thead><tbody></tbody></table></section>
+  <section><h2 id="chains-title">Recent chains</h2><div id="chains"></div></section>
 </main>
 <script>
 "use strict";
