@@ -77,7 +77,7 @@ const loginOptionList = (withEnv: boolean): Option[] => {
     ['tlsCert', '--tls-cert <file>', 'PEM client certificate, for servers that verify clients (with --tls-key); requires TLS'],
     ['tlsKey', '--tls-key <file>', 'PEM key of --tls-cert'],
   ];
-  return options.map(([key, flags, what]) => (withEnv ? new Option(flags, what).env(NATS_ENV[key]) : new Option(flags, `${what} (with --nats; default: $${NATS_ENV[key]})`)));
+  return options.map(([key, flags, what]) => (withEnv ? new Option(flags, what).env(NATS_ENV[key]) : new Option(flags, `${what} (env: ${NATS_ENV[key]}, read with --nats)`)));
 };
 
 function withLoginFlags(cmd: Command): Command {

@@ -1,5 +1,7 @@
-import type { LaneLoad, ScheduleTraceRecord } from '../mux/index.js';
-import type { TwinGuard } from '../twin-guard/index.js';
+// the modules themselves, not the adapters' index files (those also export CLI parts, which import this)
+import type { LaneLoad } from '../mux/lane-mux.js';
+import type { ScheduleTraceRecord } from '../mux/trace.js';
+import type { TwinGuard } from '../twin-guard/guard.js';
 
 /** What operators can see inside a composed bus, beyond what its worker reports. */
 export interface BusView {

@@ -2,7 +2,7 @@ import { cbomDocument } from '../../src/exports/cbom.js';
 import { chainGraph, toSvg } from '../../src/exports/chain-graph.js';
 import type { LanePolicy } from '../../src/policy/lane.js';
 import type { ExecutionResult } from '../../src/records/result.js';
-import type { ScheduleTraceRecord } from '../mux/index.js';
+import type { ScheduleTraceRecord } from '../mux/trace.js';
 import type { WorkerObserver } from '../nats/observer.js';
 import type { BusView } from './bus-view.js';
 import type { WorkerStats, WorkerStatsSnapshot } from './worker-stats.js';
