@@ -4,7 +4,7 @@ import type { Cap } from '../../src/records/cap.js';
 import { CliError, EXIT } from '../node/cli/errors.js';
 import { cliExtension, type CliBus, type CliTools, type SealFlags } from '../node/cli/extension.js';
 import type { BusHooks } from '../../src/pipeline/hooks.js';
-import { parseListenAddress, startOperations } from '../ops/index.js';
+import { parseListenAddress } from '../ops/listen-address.js';
 import { sortedJson } from '../../src/json.js';
 import type { CapReceipt } from '../../src/records/receipt.js';
 import type { SigningKey } from '../../src/seal/seal.js';
@@ -210,6 +210,8 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
       const executedLog = o.executedLog === undefined ? undefined : appendLines(o.executedLog, 'executed log');
       try {
         // HTTP first: a bad or taken address fails before anything connects
+        // loaded here, not with the CLI: metrics and HTTP cost start-up time every other command would pay
+        const { startOperations } = await import('../ops/index.js');
         const ops = await usage(() => startOperations({ http: o.http, log }));
         let cliBus: CliBus | undefined;
         const bus = (hooks: BusHooks) => {

@@ -11,7 +11,8 @@ import { UNPARTITIONED, WorkerStats, type PartitionProvider } from './worker-sta
 
 /** Operating a worker (product.md §8): NATS service discovery always, HTTP health, metrics and console on request. */
 
-export { parseListenAddress, startOpsServer, type Health, type OpsServer, type OpsServerOptions } from './http.js';
+export { startOpsServer, type Health, type OpsServer, type OpsServerOptions } from './http.js';
+export { parseListenAddress } from './listen-address.js';
 export { BusMetrics } from './metrics.js';
 export { ConsoleFeed, type ConsoleState } from './console-feed.js';
 export { CONSOLE_PAGE } from './console-page.js';
@@ -28,9 +29,6 @@ export interface OperationsOptions {
 export interface Operations {
   /** pass to startWorker as `observer` */
   readonly observer: WorkerObserver;
-  readonly stats: WorkerStats;
-  /** the console/metrics address, once bound */
-  readonly httpUrl: string | null;
   /** the bus's insides (lane load, trace, twin guard), once it is composed; until then lanes and twins are empty */
   watch(view: BusView): void;
   /** once the worker serves: registers NATS service `capbus`, watches the connection, turns ready */
@@ -79,8 +77,6 @@ export async function startOperations(options: OperationsOptions): Promise<Opera
   };
   return {
     observer: observers(watchers, (error) => options.log({ level: 'error', msg: 'observer failed', error: (error as Error).message })),
-    stats,
-    httpUrl: http?.url ?? null,
     watch(composed) {
       current = composed;
       composed.onTrace((record) => {

@@ -48,7 +48,7 @@ const MARKS: Readonly<Partial<Record<Outcome, { stroke: string; dashed: boolean;
 /** Lane fill colours, reused in turn when there are more lanes. */
 const LANE_COLOURS = ['#e3f2fd', '#e8f5e9', '#fff8e1', '#f3e5f5', '#e0f7fa', '#fbe9e7', '#f1f8e9', '#ede7f6'];
 
-export function laneColour(graph: Pick<ChainGraph, 'lanes'>, laneId: string): string {
+function laneColour(graph: Pick<ChainGraph, 'lanes'>, laneId: string): string {
   return LANE_COLOURS[Math.max(0, graph.lanes.indexOf(laneId)) % LANE_COLOURS.length]!;
 }
 
