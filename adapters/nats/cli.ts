@@ -209,9 +209,9 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
       const gatewayLog = o.gatewayLog === undefined ? undefined : appendLines(o.gatewayLog, 'gateway log');
       const executedLog = o.executedLog === undefined ? undefined : appendLines(o.executedLog, 'executed log');
       try {
-        // HTTP first: a bad or taken address fails before anything connects
         // loaded here, not with the CLI: metrics and HTTP cost start-up time every other command would pay
         const { startOperations } = await import('../ops/index.js');
+        // HTTP first: a bad or taken address fails before anything connects
         const ops = await usage(() => startOperations({ http: o.http, log }));
         let cliBus: CliBus | undefined;
         const bus = (hooks: BusHooks) => {
@@ -236,7 +236,11 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
           await ops.close();
           throw error;
         });
-        await ops.attach(worker, { queue: o.queue, mode: o.jetstream ? 'jetstream' : 'core' });
+        await usage(() => ops.attach(worker, { queue: o.queue, mode: o.jetstream ? 'jetstream' : 'core' })).catch(async (error: unknown) => {
+          await worker.stop();
+          await ops.close();
+          throw error;
+        });
         if (o.busKey === undefined) {
           // follow-ups travel bus-sealed, and a worker trusts only its own bus key (and keyring.bus)
           log({ level: 'warn', msg: 'no --bus-key: this worker seals with a key of its own, so other workers of its queue group reject its follow-ups; give them all the same --bus-key' });
