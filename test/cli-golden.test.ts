@@ -126,7 +126,8 @@ interface Case {
   writes?: string[];
   /**
    * the caps do simulated work on real timers (payload.duration_ms), so the order they finish in
-   * varies: the schedule trace (written as caps finish) is recorded sorted by enqueued_seq, finished_seq masked
+   * varies, and with it when queued caps start: the schedule trace (written as caps finish) is
+   * recorded sorted by enqueued_seq, started_seq and finished_seq masked (decisions stay visible)
    */
   timedWork?: boolean;
 }
@@ -333,7 +334,7 @@ const quote = (arg: string) => (/^[\w@%+=:,./<>-]+$/.test(arg) ? arg : `'${arg.r
 function byEnqueue(trace: string): string {
   const lines = trace.split('\n').filter((line) => line !== '');
   const seq = (line: string) => Number(/"enqueued_seq":(\d+)/.exec(line)?.[1] ?? NaN);
-  return lines.sort((a, b) => seq(a) - seq(b)).map((line) => line.replace(/("finished_seq":)\d+/, '$1<seq>')).join('\n') + '\n';
+  return lines.sort((a, b) => seq(a) - seq(b)).map((line) => line.replace(/("(?:started|finished)_seq":)\d+/g, '$1<seq>')).join('\n') + '\n';
 }
 
 function record(k: Case, r: Run): string {
