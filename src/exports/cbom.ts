@@ -79,7 +79,8 @@ export const CbomDocumentSchema = z
 export type CbomDocument = z.output<typeof CbomDocumentSchema>;
 export type CbomObject = z.output<typeof CbomObjectSchema>;
 
-function cbomObject(result: ExecutionResult): CbomObject {
+/** The continuity object of one result. */
+export function cbomObject(result: ExecutionResult): CbomObject {
   const { cap, lane_id, lane_policy, causal_rank, alignment_group, memory_slot } = result.distributed;
   const { receipt } = result;
   return {
@@ -132,7 +133,7 @@ export function cbomDocument(results: readonly ExecutionResult[]): CbomDocument 
   return {
     cbom: {
       document_type: CBOM_DOCUMENT_TYPE,
-      documents: results.map((result) => cbomObject(result)),
+      documents: results.map(cbomObject),
     },
   };
 }

@@ -11,13 +11,26 @@ import { VERSION } from '../version.js';
 function sealedSection(results: readonly ExecutionResult[], busPublicKey: string) {
   const caps = [];
   const receipts = [];
-  for (const { distributed, receipt, seal } of results) {
-    if (!seal) continue;
-    const { trust, content_hash, cose, cbor } = seal.cap;
-    caps.push({ cap_id: distributed.cap.cap_id, trust, content_hash, cose, cbor });
-    if (seal.receipt) receipts.push({ receipt_id: receipt.receipt_id, cap_id: receipt.cap_id, content_hash: seal.receipt.content_hash, cose: seal.receipt.cose });
+  for (const result of results) {
+    const cap = sealedCap(result);
+    if (cap) caps.push(cap);
+    const receipt = sealedReceipt(result);
+    if (receipt) receipts.push(receipt);
   }
   return { bus_public_key: busPublicKey, caps, receipts };
+}
+
+/** The sealed-section entry of a result's cap (none when the bus did not seal). */
+export function sealedCap({ distributed, seal }: ExecutionResult) {
+  if (!seal) return undefined;
+  const { trust, content_hash, cose, cbor } = seal.cap;
+  return { cap_id: distributed.cap.cap_id, trust, content_hash, cose, cbor };
+}
+
+/** The sealed-section entry of a result's receipt (none unless it was sealed). */
+export function sealedReceipt({ receipt, seal }: ExecutionResult) {
+  if (!seal?.receipt) return undefined;
+  return { receipt_id: receipt.receipt_id, cap_id: receipt.cap_id, content_hash: seal.receipt.content_hash, cose: seal.receipt.cose };
 }
 
 /** behaviour.md §12: every view built from the same run (and, on a sealing bus, its sealed bytes). */

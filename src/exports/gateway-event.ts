@@ -108,9 +108,14 @@ export function toGatewayEvent(result: ExecutionResult): GatewayEvent {
   return fromUsageEvent(result, event);
 }
 
+/** The gateway records of one result: one per cap-executed usage event. */
+export function gatewayEventsOf(result: ExecutionResult): GatewayEvent[] {
+  return result.usage_events.filter(isExecuted).map((event) => fromUsageEvent(result, event));
+}
+
 /** behaviour.md §9: one record per cap-executed usage event, in result order. */
 export function gatewayEvents(results: readonly ExecutionResult[]): GatewayEvent[] {
-  return results.flatMap((result) => result.usage_events.filter(isExecuted).map((event) => fromUsageEvent(result, event)));
+  return results.flatMap(gatewayEventsOf);
 }
 
 /** JSONL: one JSON object per line, keys sorted at every depth, newline-terminated. */

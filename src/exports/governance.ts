@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ATTESTATION_LAYERS, ROUTE_CLASSES } from '../records/cap.js';
+import { ATTESTATION_LAYERS, ROUTE_CLASSES, type Cap } from '../records/cap.js';
 import { CONTINUATION_MODES } from '../policy/continuation.js';
 import { GATEWAY_ACTOR } from './gateway-event.js';
-import { COFFEE_POLICIES } from '../policy/coffee.js';
+import { COFFEE_POLICIES, type CoffeePolicy } from '../policy/coffee.js';
 import { LanePolicySchema, laneFactsShape } from '../policy/lane.js';
 import type { ExecutionResult } from '../records/result.js';
 import { laneFactsOf, type UsageEvent } from '../records/usage-event.js';
@@ -146,8 +146,7 @@ export const GovernanceDocumentSchema = z
 export type GovernanceDocument = z.output<typeof GovernanceDocumentSchema>;
 type GovernanceUsageEvent = z.output<typeof GovernanceUsageEventSchema>;
 type ContinuationNode = z.output<typeof ContinuationNodeSchema>;
-
-const sortedUnique = <T extends string>(values: readonly T[]): T[] => [...new Set(values)].sort();
+type ActorLink = z.output<typeof ActorLinkSchema>;
 
 /** One usage event in the governance dialect. */
 function governanceEvent(event: UsageEvent, result: ExecutionResult): GovernanceUsageEvent {
@@ -205,7 +204,8 @@ function governanceEvent(event: UsageEvent, result: ExecutionResult): Governance
   };
 }
 
-function continuationNode(result: ExecutionResult): ContinuationNode {
+/** The continuation-graph node of one result. */
+export function continuationNode(result: ExecutionResult): ContinuationNode {
   const { cap, lane_id } = result.distributed;
   return {
     cap_id: cap.cap_id,
@@ -217,53 +217,86 @@ function continuationNode(result: ExecutionResult): ContinuationNode {
   };
 }
 
-/** behaviour.md §10: the governance export of one run. */
-export function governanceDocument(results: readonly ExecutionResult[]): GovernanceDocument {
-  const graph = results.map(continuationNode);
-  const links = results.map((result, index) => {
-    const { cap, lane_policy } = result.distributed;
-    // provider and model as the run inferred them (every usage event of a cap shares them)
-    const observed = result.usage_events[0];
-    return {
-      ...graph[index]!,
-      actor: cap.actor_id,
-      provider: observed?.provider ?? null,
-      model: observed?.model ?? null,
-      actor_aint: cap.actor_aint,
-      actor_jis_pubkey: cap.actor_jis_pubkey,
-      route_class: cap.route_class,
-      lane_policy,
-      trust_basis: cap.trust_basis,
-      attestation_layer: cap.attestation_layer,
-      attestation_ref: cap.attestation_ref,
-      coffee_lane_policy: lane_policy.coffee_lane_policy,
-      coffee_reason: lane_policy.coffee_reason,
-      time_diff_seconds: lane_policy.time_diff_seconds,
-      diff_threshold_seconds: lane_policy.diff_threshold_seconds,
-    };
-  });
-  const usageEvents = results.flatMap((result) =>
-    result.usage_events.map((event) => governanceEvent(event, result)),
-  );
+/** The actor/model/provider link of one result: its graph node, and who ran what under which policy. */
+export function actorLink(result: ExecutionResult, node: ContinuationNode = continuationNode(result)): ActorLink {
+  const { cap, lane_policy } = result.distributed;
+  // provider and model as the run inferred them (every usage event of a cap shares them)
+  const observed = result.usage_events[0];
   return {
-    governance: {
+    ...node,
+    actor: cap.actor_id,
+    provider: observed?.provider ?? null,
+    model: observed?.model ?? null,
+    actor_aint: cap.actor_aint,
+    actor_jis_pubkey: cap.actor_jis_pubkey,
+    route_class: cap.route_class,
+    lane_policy,
+    trust_basis: cap.trust_basis,
+    attestation_layer: cap.attestation_layer,
+    attestation_ref: cap.attestation_ref,
+    coffee_lane_policy: lane_policy.coffee_lane_policy,
+    coffee_reason: lane_policy.coffee_reason,
+    time_diff_seconds: lane_policy.time_diff_seconds,
+    diff_threshold_seconds: lane_policy.diff_threshold_seconds,
+  };
+}
+
+/** The usage events of one result in the governance dialect. */
+export function governanceEvents(result: ExecutionResult): GovernanceUsageEvent[] {
+  return result.usage_events.map((event) => governanceEvent(event, result));
+}
+
+type Governance = GovernanceDocument['governance'];
+
+/**
+ * The parts of the governance document that need every result, gathered one result at a time
+ * (so a streamed export can write them once the run is over, where they belong).
+ */
+export class GovernanceSummary {
+  private readonly layers = new Set<Cap['attestation_layer']>();
+  private readonly coffee = new Set<CoffeePolicy>();
+  private usageEvents = 0;
+  private continued = false;
+
+  add(result: ExecutionResult): void {
+    this.layers.add(result.distributed.cap.attestation_layer);
+    this.coffee.add(result.distributed.lane_policy.coffee_lane_policy);
+    this.usageEvents += result.usage_events.length;
+    this.continued ||= result.receipt.continuation_mode !== 'receipt';
+  }
+
+  /** Everything before the three lists, in the document's order. */
+  head(): Pick<Governance, 'questions' | 'trust_foundation' | 'claims' | 'governance_links'> {
+    return {
       questions: { what: 'ai-sbom', how: 'cbom', who: 'ains', why: 'jis' },
       trust_foundation: {
         primary: 'jis',
         jis_present: true,
         cap_bus_present: true,
-        attestation_layers: sortedUnique(results.map((r) => r.distributed.cap.attestation_layer)),
-        coffee_policies: sortedUnique(results.map((r) => r.distributed.lane_policy.coffee_lane_policy)),
+        attestation_layers: [...this.layers].sort(),
+        coffee_policies: [...this.coffee].sort(),
       },
       claims: {
-        usage_event_truth: usageEvents.length > 0,
+        usage_event_truth: this.usageEvents > 0,
         lane_policy_truth: true,
-        continuation_truth: results.some((r) => r.receipt.continuation_mode !== 'receipt'),
+        continuation_truth: this.continued,
       },
       governance_links: { ...GOVERNANCE_LINKS },
-      actor_model_provider_links: links,
+    };
+  }
+}
+
+/** behaviour.md §10: the governance export of one run. */
+export function governanceDocument(results: readonly ExecutionResult[]): GovernanceDocument {
+  const summary = new GovernanceSummary();
+  for (const result of results) summary.add(result);
+  const graph = results.map((result) => continuationNode(result));
+  return {
+    governance: {
+      ...summary.head(),
+      actor_model_provider_links: results.map((result, index) => actorLink(result, graph[index])),
       continuation_graph: graph,
-      usage_events: usageEvents,
+      usage_events: results.flatMap(governanceEvents),
     },
   };
 }
