@@ -19,36 +19,33 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export function parseCapLines(text: string, ctx: CapContext): { entries: InputEntry[]; problems: InputProblem[] } {
   const entries: InputEntry[] = [];
   const problems: InputProblem[] = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, index) => {
-    const line = index + 1;
-    if (raw.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      problems.push({ line, message: `not JSON (${(error as Error).message})` });
-      return;
-    }
-    if (!isPlainObject(value)) {
-      problems.push({ line, message: 'expected a JSON object (a cap, or {"sealed": "<base64>"})' });
-      return;
-    }
-    if ('sealed' in value) {
-      const sealed = value.sealed;
-      if (Object.keys(value).length !== 1 || typeof sealed !== 'string' || sealed.length === 0 || !BASE64.test(sealed)) {
-        problems.push({ line, message: 'a sealed line must be exactly {"sealed": "<base64 COSE_Sign1>"}' });
-        return;
-      }
-      entries.push({ line, kind: 'sealed', bytes: fromBase64(sealed) });
-      return;
-    }
-    const parsed = CapInputSchema.safeParse(value);
-    if (!parsed.success) {
-      problems.push({ line, message: describeIssues(parsed.error) });
-      return;
-    }
-    entries.push({ line, kind: 'cap', cap: completeCap(parsed.data, ctx) });
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const parsed = parseCapLine(raw, index + 1, ctx);
+    if (parsed === null) return;
+    if ('message' in parsed) problems.push(parsed);
+    else entries.push(parsed);
   });
   return { entries, problems };
+}
+
+/** One line of cap JSONL (without its line break): an entry, a problem, or null for a blank line. */
+export function parseCapLine(raw: string, line: number, ctx: CapContext): InputEntry | InputProblem | null {
+  if (raw.trim() === '') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    return { line, message: `not JSON (${(error as Error).message})` };
+  }
+  if (!isPlainObject(value)) return { line, message: 'expected a JSON object (a cap, or {"sealed": "<base64>"})' };
+  if ('sealed' in value) {
+    const sealed = value.sealed;
+    if (Object.keys(value).length !== 1 || typeof sealed !== 'string' || sealed.length === 0 || !BASE64.test(sealed)) {
+      return { line, message: 'a sealed line must be exactly {"sealed": "<base64 COSE_Sign1>"}' };
+    }
+    return { line, kind: 'sealed', bytes: fromBase64(sealed) };
+  }
+  const parsed = CapInputSchema.safeParse(value);
+  if (!parsed.success) return { line, message: describeIssues(parsed.error) };
+  return { line, kind: 'cap', cap: completeCap(parsed.data, ctx) };
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../adapters/memory/index.js';
-import { makeCap, type Cap } from '../src/cap.js';
+import { makeCap, type Cap } from '../src/records/cap.js';
 import { manualClock, seededIds } from '../src/clock.js';
-import type { ExecutionResult } from '../src/result.js';
-import { streamChains } from '../src/run-stream.js';
+import type { ExecutionResult } from '../src/records/result.js';
+import { streamChains } from '../src/pipeline/run-stream.js';
 import { FIXED_START_MS } from './tools/runs.js';
 
 const bus = (seed = 1) => createMemoryBus({ clock: manualClock(FIXED_START_MS, 0.5), ids: seededIds(seed) });

@@ -24,6 +24,8 @@ export interface MemoryBusOptions extends BusOptions {
   keyring?: Keyring;
   /** seals receipts and follow-ups; without it the bus does not seal */
   busKey?: SigningKey;
+  /** false: with a bus key, receipts and follow-ups are only hashed, not signed (default true) */
+  signs?: boolean;
   /** accept unsealed cap objects (verified = false); default true */
   allowUnsealed?: boolean;
   /** Ed25519 implementation (default: @noble/ed25519; Node's OpenSSL one is adapters/node/ed25519) */
@@ -42,7 +44,7 @@ export interface MemoryBusOptions extends BusOptions {
 export function createMemoryBus(options: MemoryBusOptions = {}): CapBus {
   const context = busContext(options);
   const { clock, ids, config } = context;
-  const sealer = options.busKey ? new KeySealer(options.busKey, options.backend) : undefined;
+  const sealer = options.busKey ? new KeySealer(options.busKey, options.backend, options.signs) : undefined;
   const phases: Phases = {
     verify: new SealVerifier({
       ctx: context,

@@ -51,7 +51,11 @@ export interface Verifier {
 export interface Sealer {
   /** `ed25519:<hex>` of the bus key */
   readonly publicKey: string;
-  seal(record: Record<string, unknown>): { bytes: Uint8Array; content_hash: string };
+  /**
+   * Seals a record: COSE_Sign1 bytes and the content hash of its payload. A sealer that only
+   * hashes (when no output carries the seals) gives `bytes: null` and the same content hash.
+   */
+  seal(record: Record<string, unknown>): { bytes: Uint8Array | null; content_hash: string };
   /** content hash of a record that is not sealed (the deterministic encoding, hashed) */
   hash(record: Record<string, unknown>): { bytes: Uint8Array; content_hash: string };
 }

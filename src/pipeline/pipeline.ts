@@ -125,7 +125,7 @@ export class CapBus {
     if (phases.seal) {
       result.seal = {
         cap: admitted.seal,
-        receipt: sealedReceipt ? { content_hash: sealedReceipt.content_hash, cose: toBase64(sealedReceipt.bytes) } : null,
+        receipt: sealedReceipt?.bytes ? { content_hash: sealedReceipt.content_hash, cose: toBase64(sealedReceipt.bytes) } : null,
         spawned: spawned.map((child) => this.busSealed(child)),
       };
     }
@@ -171,7 +171,8 @@ export class CapBus {
   /** A follow-up the bus issues: sealed with the bus key, so it can be verified wherever it runs. */
   private busSealed(cap: Cap): CapSeal {
     const sealed = this.phases.seal!.seal(cap);
-    return { trust: 'bus', verified: true, content_hash: sealed.content_hash, kid: this.phases.seal!.publicKey, cose: toBase64(sealed.bytes), cbor: null };
+    const cose = sealed.bytes === null ? null : toBase64(sealed.bytes);
+    return { trust: 'bus', verified: true, content_hash: sealed.content_hash, kid: this.phases.seal!.publicKey, cose, cbor: null };
   }
 
   /** An unsealed cap on a sealing bus: not verified, but its content hash is pinned by the receipt. */
