@@ -6,9 +6,12 @@
  * document has summaries before them, known only once every result is in).
  */
 
-/** Where text goes. A returned promise is backpressure: write nothing more until it settles. */
+/**
+ * Where text goes (as a string, or already as UTF-8 bytes). A returned promise is backpressure:
+ * write nothing more until it settles.
+ */
 export interface TextSink {
-  write(text: string): void | Promise<void>;
+  write(text: string | Uint8Array): void | Promise<void>;
 }
 
 /** Text held back until the document's head can be written; a spool may keep it outside memory. */
@@ -21,7 +24,7 @@ export type SpoolFactory = () => Spool;
 
 /** Spools in memory: for library callers and small documents (the CLI spools to files). */
 export const memorySpools: SpoolFactory = () => {
-  let parts: string[] = [];
+  let parts: (string | Uint8Array)[] = [];
   return {
     write: (text) => void parts.push(text),
     async drain(out) {
@@ -38,6 +41,17 @@ const marginAt = (depth: number) => '\n' + INDENT.repeat(depth);
 /** `JSON.stringify(value, null, 2)` as it reads nested at `margin` (JSON text holds no raw newline but these). */
 export const indentedAt = (text: string, margin: string) => (margin === '\n' ? text : text.replaceAll('\n', margin));
 
+/**
+ * `JSON.stringify(value, null, 2)` as it reads at `depth`, in one pass: the value is written
+ * inside `depth` nested lists, whose brackets are then cut off.
+ */
+function nestedJson(value: unknown, depth: number): string {
+  let wrapped = value;
+  for (let i = 0; i < depth; i++) wrapped = [wrapped];
+  const text = JSON.stringify(wrapped, null, 2);
+  return depth === 0 ? text : text.slice(2 * depth + depth * (depth + 1), text.length - (2 * depth + (depth * (depth - 1))));
+}
+
 /** A list of a document, written item by item; it sits at `depth` (the document itself is depth 0). */
 export class StreamedList<T = unknown> {
   private count = 0;
@@ -50,7 +64,7 @@ export class StreamedList<T = unknown> {
   constructor(
     private readonly to: TextSink,
     readonly depth: number,
-    private readonly stringify: (item: T) => string = (item) => JSON.stringify(item, null, 2),
+    private readonly stringify?: (item: T) => string,
   ) {
     this.itemMargin = marginAt(depth + 1);
   }
@@ -60,7 +74,7 @@ export class StreamedList<T = unknown> {
   }
 
   add(item: T): void | Promise<void> {
-    const text = indentedAt(this.stringify(item), this.itemMargin);
+    const text = this.stringify ? indentedAt(this.stringify(item), this.itemMargin) : nestedJson(item, this.depth + 1);
     return this.to.write(this.count++ === 0 ? this.itemMargin + text : ',' + this.itemMargin + text);
   }
 

@@ -204,7 +204,8 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
     .option('--http <host:port>', 'serve /healthz, /readyz, /metrics (Prometheus) and the live console at / on this address (off by default)', quantity(parseListenAddress))
     .action(async (o: ServeFlags) => {
       // a worker that has a keyring guards a network: unsealed caps only when explicitly allowed
-      const flags = { ...o, requireSeal: o.requireSeal || (o.keyring !== undefined && !o.allowUnsealed) };
+      // a worker's receipts and follow-ups travel sealed
+      const flags = { ...o, signs: true, requireSeal: o.requireSeal || (o.keyring !== undefined && !o.allowUnsealed) };
       const log = leveledLogger(o.logLevel);
       const gatewayLog = o.gatewayLog === undefined ? undefined : appendLines(o.gatewayLog, 'gateway log');
       const executedLog = o.executedLog === undefined ? undefined : appendLines(o.executedLog, 'executed log');

@@ -5,6 +5,7 @@ import { twinGuardCli } from '../twin-guard/cli.js';
 import { readBytes, readText, stderr, stdout, writeText } from './cli/io.js';
 import { runCli } from './cli/program.js';
 import { composeBus } from './compose.js';
+import { fileSpools, streamSink } from './output.js';
 
 // A closed pipe (e.g. `| head`) is the reader's choice, not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -21,4 +22,6 @@ process.exitCode = await runCli(process.argv.slice(2), {
   readBytes,
   readText,
   writeText,
+  sink: streamSink(process.stdout),
+  spools: fileSpools().spools,
 });

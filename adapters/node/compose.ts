@@ -23,6 +23,8 @@ export function composeBus(flags: SealFlags & Record<string, unknown>, extension
     phases,
     hooks: { execute },
     busKey,
+    // Ed25519 only where it buys something: an output that carries seals, or a key the user gave
+    signs: flags.signs === true || flags.busKey !== undefined || flags.keyring !== undefined,
     backend: nodeBackend,
     allowUnsealed: !flags.requireSeal,
     ...(flags.keyring === undefined ? {} : { keyring: loadKeyringFile(flags.keyring) }),

@@ -2,7 +2,7 @@ import type { CapBus, Root } from './pipeline.js';
 import type { ExecutionResult } from '../records/result.js';
 
 /** Roots whose chains may be running at once by default: enough to keep lanes busy, few enough to bound memory. */
-export const DEFAULT_ROOT_WINDOW = 1024;
+export const DEFAULT_ROOT_WINDOW = 256;
 
 export interface StreamRunOptions {
   /** chain depth per root, as for runRoots */

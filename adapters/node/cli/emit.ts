@@ -40,7 +40,8 @@ export function registerEmitCommand(program: Command, tools: CliTools, extension
       if (receipt.payload.accepted === false) throw new CliError(`cap ${receipt.cap_id} was not executed: ${receipt.payload.reason ?? receipt.outcome}`, EXIT.bad);
       return;
     }
-    const cliBus = tools.composeBus(o);
+    // the printed results carry the seals
+    const cliBus = tools.composeBus({ ...o, signs: true });
     const cap = capFromFlags(o, cliBus.bus.context);
     const root = o.key === undefined ? { cap } : { sealed: sealWithKeyFile(cap, o.key as string).bytes };
     const results = await cliBus.bus.runChain(root, (o.hops as number | undefined) ?? 1);

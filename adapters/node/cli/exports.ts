@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import type { SourceName } from '../../../src/demo-sources.js';
-import { cbomDocument } from '../../../src/exports/cbom.js';
-import { exportAll } from '../../../src/exports/export.js';
-import { GATEWAY_CONTRACT, gatewayEvents, toJsonl } from '../../../src/exports/gateway-event.js';
-import { governanceDocument } from '../../../src/exports/governance.js';
+import { cbomWriter, exportAllWriter, gatewayJsonlWriter, gatewayJsonWriter, governanceWriter } from '../../../src/exports/export-stream.js';
+import { GATEWAY_CONTRACT, gatewayEventsOf, type GatewayEvent } from '../../../src/exports/gateway-event.js';
 import { loadGatewayEvents, validateGatewayEvents } from '../../../src/exports/validator.js';
-import { sortedJson } from '../../../src/json.js';
 import { CliError, EXIT } from './errors.js';
 import type { CliTools } from './extension.js';
 import { sourceOption } from './options.js';
@@ -13,29 +10,22 @@ import { runCaps, withRunOptions, type RunOptions } from './run.js';
 
 /** The export commands and the gateway-event validator. */
 export function registerExportCommands(program: Command, tools: CliTools): void {
-  const { out } = tools;
-  const document = (value: unknown) => out(JSON.stringify(value, null, 2) + '\n');
+  const { out, sink, spools } = tools;
 
   withRunOptions(program.command('gateway-export').description(`print ${GATEWAY_CONTRACT} records as JSONL (keys sorted)`), tools)
     .option('--json', 'print one JSON list instead of JSONL')
-    .action(async (o: RunOptions & { json?: boolean }) => {
-      const events = gatewayEvents((await runCaps(o, tools)).results);
-      out(o.json ? sortedJson(events, 2) + '\n' : toJsonl(events));
-    });
+    .action((o: RunOptions & { json?: boolean }) => runCaps(o, tools, () => (o.json ? gatewayJsonWriter(sink) : gatewayJsonlWriter(sink))));
 
-  withRunOptions(program.command('governance-export').description('print the governance document (what/how/who/why) of a run'), tools).action(
-    async (o: RunOptions) => document(governanceDocument((await runCaps(o, tools)).results)),
+  withRunOptions(program.command('governance-export').description('print the governance document (what/how/who/why) of a run'), tools).action((o: RunOptions) =>
+    runCaps(o, tools, () => governanceWriter(sink, spools)),
   );
 
-  withRunOptions(program.command('cbom-export').description('print the CBOM document (one continuity object per cap) of a run'), tools).action(
-    async (o: RunOptions) => document(cbomDocument((await runCaps(o, tools)).results)),
+  withRunOptions(program.command('cbom-export').description('print the CBOM document (one continuity object per cap) of a run'), tools).action((o: RunOptions) =>
+    runCaps(o, tools, () => cbomWriter(sink)),
   );
 
-  withRunOptions(program.command('export-all').description('print gateway events, governance and CBOM of one run as one document'), tools).action(
-    async (o: RunOptions) => {
-      const { results, cliBus } = await runCaps(o, tools);
-      document({ ...exportAll(results, cliBus.busPublicKey), ...cliBus.sections() });
-    },
+  withRunOptions(program.command('export-all').description('print gateway events, governance and CBOM of one run as one document (receipts and follow-ups signed)'), tools).action(
+    (o: RunOptions) => runCaps({ ...o, signs: true }, tools, (cliBus) => exportAllWriter(sink, spools, cliBus.busPublicKey, cliBus.sections)),
   );
 
   program
@@ -50,7 +40,9 @@ export function registerExportCommands(program: Command, tools: CliTools): void 
         if (!loaded.ok) throw new CliError(loaded.error);
         records = loaded.records;
       } else {
-        records = gatewayEvents((await runCaps({ source: o.source }, tools)).results);
+        const events: GatewayEvent[] = [];
+        await runCaps({ source: o.source, progress: false }, tools, () => ({ add: (result) => void events.push(...gatewayEventsOf(result)), end: async () => {} }));
+        records = events;
       }
       const errors = validateGatewayEvents(records);
       if (errors.length === 0) {

@@ -6,6 +6,7 @@ import type { BusHooks } from '../../../src/pipeline/hooks.js';
 import type { CapBus } from '../../../src/pipeline/pipeline.js';
 import type { SigningKey } from '../../../src/seal/seal.js';
 import type { BusView } from '../../ops/bus-view.js';
+import type { SpoolFactory, TextSink } from '../../../src/json-document.js';
 
 /** Flags of every command that runs caps that the CLI itself knows: how the bus seals and trusts. */
 export interface SealFlags {
@@ -15,6 +16,11 @@ export interface SealFlags {
   busKey?: string;
   /** refuse unsealed caps */
   requireSeal?: boolean;
+  /**
+   * the output carries seals (export-all's sealed section, full results, a worker's receipts), so
+   * receipts and follow-ups are signed; otherwise only hashed, unless a bus key or keyring is given
+   */
+  signs?: boolean;
 }
 
 /** What an adapter adds to one run's bus, decided from the run's flags. */
@@ -49,6 +55,10 @@ export type EmitTarget = (cap: Cap, key: SigningKey | undefined) => Promise<CapR
 export interface CliTools {
   out(text: string): void;
   err(text: string): void;
+  /** stdout for output written as a run goes: with backpressure; flushed before the command ends */
+  sink: TextSink & { flush(): Promise<void> };
+  /** where documents whose head waits for the whole run hold their lists */
+  spools: SpoolFactory;
   readText(path: string): string;
   readBytes(path: string): Uint8Array;
   writeText(path: string, text: string): void;

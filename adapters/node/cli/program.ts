@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../../../src/version.js';
+import { memorySpools, type SpoolFactory } from '../../../src/json-document.js';
 import type { BusHooks } from '../../../src/pipeline/hooks.js';
 import { registerEmitCommand } from './emit.js';
 import { CliError, EXIT } from './errors.js';
@@ -19,6 +20,10 @@ export interface CliDeps {
   readBytes(path: string): Uint8Array;
   readText(path: string): string;
   writeText(path: string, text: string): void;
+  /** stdout for streamed output, with backpressure (default: `stdout`, without) */
+  sink?: CliTools['sink'];
+  /** where held-back document lists go (default: memory) */
+  spools?: SpoolFactory;
 }
 
 function buildProgram(deps: CliDeps): Command {
@@ -46,6 +51,8 @@ function buildProgram(deps: CliDeps): Command {
   const tools: CliTools = {
     out,
     err: deps.stderr,
+    sink: deps.sink ?? { write: (text) => out(typeof text === 'string' ? text : new TextDecoder().decode(text)), flush: async () => {} },
+    spools: deps.spools ?? memorySpools,
     readText: deps.readText,
     readBytes: deps.readBytes,
     writeText: deps.writeText,

@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
 import { SOURCE_BUILDERS, type SourceName } from '../../../src/demo-sources.js';
-import { parseCapLines } from '../../../src/input.js';
+import { resultsJsonWriter, textWriter, type ResultWriter } from '../../../src/exports/export-stream.js';
+import { streamChains } from '../../../src/pipeline/run-stream.js';
+import { CapInputError, openCapInput, type CapInput } from '../cap-input.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../line-reader.js';
+import { startProgress } from '../progress.js';
 import type { CapBus } from '../../../src/pipeline/pipeline.js';
 import type { ExecutionResult } from '../../../src/records/result.js';
 import { CliError } from './errors.js';
 import type { CliBus, CliTools, SealFlags } from './extension.js';
-import { hopsOption, inputOption, sourceOption } from './options.js';
+import { hopsOption, inputOption, maxLineBytesOption, noProgressOption, progressOption, sourceOption } from './options.js';
 
 /** Flags of a command that runs a source or an input file. */
 export interface RunOptions extends SealFlags {
@@ -15,68 +19,83 @@ export interface RunOptions extends SealFlags {
   [flag: string]: unknown;
 }
 
-/** A run's results and the bus that produced them. */
-export interface Run {
-  results: ExecutionResult[];
-  cliBus: CliBus;
-}
-
-/** Runs a named source or an --input file, each root a chain of `hops` (source default when unset). */
-export async function runCaps(options: RunOptions, tools: CliTools): Promise<Run> {
+/**
+ * Runs a named source or an --input file, each root a chain of `hops` (source default when
+ * unset), streamed: roots are read as the run needs them, and each result goes to the writer
+ * as soon as it is its turn (input order, each chain breadth-first). `writerFor` is given the
+ * run's bus (for its key and its adapters' sections).
+ */
+export async function runCaps(options: RunOptions, tools: CliTools, writerFor: (cliBus: CliBus) => ResultWriter | Promise<ResultWriter>): Promise<void> {
   const cliBus = tools.composeBus(options);
-  const results = await runOn(cliBus.bus, options, tools);
-  cliBus.finish();
-  return { results, cliBus };
-}
-
-async function runOn(bus: CapBus, options: RunOptions, tools: CliTools): Promise<ExecutionResult[]> {
-  if (options.input !== undefined) {
-    const { entries, problems } = parseCapLines(tools.readText(options.input), bus.context);
-    if (problems.length > 0) {
-      throw new CliError(problems.map((p) => `${options.input}:${p.line}: ${p.message}`).join('\n'));
-    }
-    if (entries.length === 0) throw new CliError(`${options.input}: no caps (the file has no non-blank lines)`);
-    const roots = entries.map((e) => (e.kind === 'cap' ? { cap: e.cap } : { sealed: e.bytes }));
-    return bus.runRoots(roots, options.hops ?? 1);
+  const { bus } = cliBus;
+  const input = await rootsOf(bus, options);
+  const writer = await writerFor(cliBus);
+  const progress = startProgress({ stream: process.stderr, wanted: options.progress as boolean | undefined, totalRoots: input.total });
+  for await (const chain of streamChains(bus, input.batches, { maxHops: input.hops })) {
+    for (const result of chain) await writer.add(result);
+    progress.chainDone(chain.length);
   }
-  // submitted, not run: the verify step applies (--require-seal refuses these unsealed caps)
-  const source = SOURCE_BUILDERS[options.source ?? 'demo'](bus.context);
-  return bus.runRoots(source.roots.map((cap) => ({ cap })), options.hops ?? source.hops);
+  cliBus.finish();
+  await writer.end();
+  await tools.sink.flush();
+  progress.end();
+  const stopped = input.stoppedAt();
+  if (stopped) throw new CliError(`${options.input}:${stopped.line}: ${stopped.message} (the run stopped there: the output holds the caps before it)`);
 }
 
-/** Adds --source, --input and --hops and the run flags. */
+interface RunInput extends CapInput {
+  hops: number;
+}
+
+async function rootsOf(bus: CapBus, options: RunOptions): Promise<RunInput> {
+  const { input } = options;
+  if (input === undefined) {
+    // submitted, not run: the verify step applies (--require-seal refuses these unsealed caps)
+    const source = SOURCE_BUILDERS[options.source ?? 'demo'](bus.context);
+    const roots = source.roots.map((cap) => ({ cap }));
+    return { total: roots.length, batches: [roots], stoppedAt: () => undefined, hops: options.hops ?? source.hops };
+  }
+  let opened: CapInput;
+  try {
+    opened = await openCapInput(input, bus.context, { maxLineBytes: (options.maxLineBytes as number | undefined) ?? DEFAULT_MAX_LINE_BYTES });
+  } catch (error) {
+    if (!(error instanceof CapInputError)) throw error;
+    if (error.unreadable !== undefined) throw new CliError(error.unreadable);
+    const more = error.count - error.problems.length;
+    throw new CliError([...error.problems.map((p) => `${input}:${p.line}: ${p.message}`), ...(more > 0 ? [`${input}: … and ${more} more bad line(s)`] : [])].join('\n'));
+  }
+  if (opened.total === 0) throw new CliError(`${input}: no caps (the file has no non-blank lines)`);
+  return { ...opened, hops: options.hops ?? 1 };
+}
+
+/** Adds --source, --input, --hops, the input limit, progress and the run flags. */
 export const withRunOptions = (cmd: Command, tools: CliTools, hopsDefault?: string) =>
-  tools.withRunFlags(cmd.addOption(sourceOption()).addOption(inputOption()).addOption(hopsOption(hopsDefault)));
+  tools.withRunFlags(cmd.addOption(sourceOption()).addOption(inputOption()).addOption(hopsOption(hopsDefault)).addOption(maxLineBytesOption()).addOption(progressOption()).addOption(noProgressOption()));
 
 /** demo, trace, chain, triage, resume: the scenarios, printed for people (or as JSON). */
 export function registerRunCommands(program: Command, tools: CliTools): void {
-  const { out } = tools;
-  const printResults = (results: ExecutionResult[], json: boolean) => {
-    if (json) return out(JSON.stringify(results, null, 2) + '\n');
-    out(results.map(resultLine).join('\n') + '\n');
-  };
   type Printed = RunOptions & { json?: boolean };
+  // full results carry the seals, so a --json run signs them
+  const printResults = (o: Printed, lines: (result: ExecutionResult) => string) =>
+    runCaps({ ...o, signs: o.json }, tools, () => (o.json ? resultsJsonWriter(tools.sink) : textWriter(tools.sink, lines)));
 
   tools
     .withRunFlags(program.command('demo'))
     .description('run the four demo caps (agent tool, factory motion, service RPC, forking plan) and show their receipts')
     .option('--json', 'print the full execution results as JSON')
-    .action(async (o: Printed) => printResults((await runCaps({ ...o, source: 'demo' }, tools)).results, Boolean(o.json)));
+    .action((o: Printed) => printResults({ ...o, source: 'demo' }, resultLine));
 
   withRunOptions(program.command('trace'), tools)
     .description('show the phase evidence (place, distribute, inject, align, execute) of every cap')
     .option('--json', 'print the full execution results as JSON')
-    .action(async (o: Printed) => {
-      const { results } = await runCaps(o, tools);
-      out(o.json ? JSON.stringify(results, null, 2) + '\n' : results.map(traceBlock).join('\n') + '\n');
-    });
+    .action((o: Printed) => printResults(o, traceBlock));
 
   tools
     .withRunFlags(program.command('chain'))
     .description('run the forking plan as a bounded breadth-first continuation chain')
     .option('--json', 'print the full execution results as JSON')
     .addOption(hopsOption('3'))
-    .action(async (o: Printed) => printResults((await runCaps({ ...o, source: 'chain' }, tools)).results, Boolean(o.json)));
+    .action((o: Printed) => printResults({ ...o, source: 'chain' }, resultLine));
 
   for (const [name, what] of [
     ['triage', 'run a resync-needed cap and a rejected cap into their triage lanes'],
@@ -87,7 +106,7 @@ export function registerRunCommands(program: Command, tools: CliTools): void {
       .description(what)
       .option('--json', 'print the full execution results as JSON')
       .addOption(hopsOption('2'))
-      .action(async (o: Printed) => printResults((await runCaps({ ...o, source: name }, tools)).results, Boolean(o.json)));
+      .action((o: Printed) => printResults({ ...o, source: name }, resultLine));
   }
 }
 
