@@ -3,6 +3,7 @@ import { benchCore } from './core.js';
 import { benchSeal } from './seal.js';
 import { benchMux } from './mux.js';
 import { benchNats } from './nats.js';
+import { benchCli } from './cli.js';
 import { collect, printTable } from './table.js';
 
 // each part starts from a collected heap, so no part pays for the garbage of the one before
@@ -17,3 +18,5 @@ printTable('Sealed pipeline (COSE_Sign1, Ed25519)', sealRows);
 const inProcessSealed = sealRows.find((row) => row.name.startsWith('sealed pipeline ('))!.value;
 collect();
 printTable('NATS transport (nats-server on 127.0.0.1, sealed caps)', await benchNats(inProcessSealed));
+collect();
+printTable('CLI, whole processes (generated 20,000-root file, --hops 1, best of 3)', await benchCli());
