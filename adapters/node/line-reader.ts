@@ -17,11 +17,12 @@ export async function* readLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes
   let held: Buffer[] = [];
   let heldBytes = 0;
   let line = 0;
-  const text = (tail: Buffer): string => {
+  /** The held bytes and `tail` as one line; `broken`: a line break follows, so a CR before it goes too. */
+  const text = (tail: Buffer, broken: boolean): string => {
     const whole = held.length === 0 ? tail : Buffer.concat([...held, tail]);
     held = [];
     heldBytes = 0;
-    const end = whole.length > 0 && whole[whole.length - 1] === CR ? whole.length - 1 : whole.length;
+    const end = broken && whole.length > 0 && whole[whole.length - 1] === CR ? whole.length - 1 : whole.length;
     return whole.toString('utf8', 0, end);
   };
   for await (const chunk of chunks) {
@@ -35,7 +36,7 @@ export async function* readLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes
         yield [...lines, { line, tooLong: true }];
         return;
       }
-      lines.push({ line, text: text(bytes.subarray(start, end)) });
+      lines.push({ line, text: text(bytes.subarray(start, end), true) });
       start = end + 1;
     }
     if (heldBytes + bytes.length - start > maxLineBytes + 1) {
@@ -50,5 +51,5 @@ export async function* readLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes
     if (lines.length > 0) yield lines;
   }
   if (heldBytes > maxLineBytes) yield [{ line: line + 1, tooLong: true }];
-  else if (heldBytes > 0) yield [{ line: line + 1, text: text(Buffer.alloc(0)) }];
+  else if (heldBytes > 0) yield [{ line: line + 1, text: text(Buffer.alloc(0), false) }];
 }
