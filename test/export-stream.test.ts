@@ -19,7 +19,7 @@ function collector(): TextSink & { text: () => string } {
   let writes = 0;
   return {
     write(text) {
-      parts.push(text);
+      parts.push(typeof text === 'string' ? text : new TextDecoder().decode(text));
       return ++writes % 3 === 0 ? Promise.resolve() : undefined;
     },
     text: () => parts.join(''),
