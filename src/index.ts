@@ -22,6 +22,7 @@ export type { CollisionPolicy, LanePolicy, LaneShape, LanePolicyDerivation } fro
 
 // pipeline
 export { busContext, CapBus, type BusOptions, type RunOptions, type Root } from './pipeline/pipeline.js';
+export { streamChains, DEFAULT_ROOT_WINDOW, type StreamRunOptions } from './pipeline/run-stream.js';
 export type { BusHooks, ExecuteHook } from './pipeline/hooks.js';
 export type {
   PhaseContext,
@@ -61,6 +62,8 @@ export { GovernanceDocumentSchema, governanceDocument, type GovernanceDocument }
 export { CbomDocumentSchema, cbomDocument, type CbomDocument, type CbomObject } from './exports/cbom.js';
 export { chainGraph, renderGraph, toMermaid, toDot, toSvg, toHtml, GRAPH_FORMATS, type ChainGraph, type ChainNode, type ChainEdge, type GraphFormat } from './exports/chain-graph.js';
 export { exportAll } from './exports/export.js';
+export { gatewayJsonlWriter, gatewayJsonWriter, governanceWriter, cbomWriter, exportAllWriter, resultsJsonWriter, textWriter, type ResultWriter } from './exports/export-stream.js';
+export { memorySpools, type TextSink, type Spool, type SpoolFactory } from './json-document.js';
 
 // inputs and helpers
 export { SOURCES, SOURCE_BUILDERS, type SourceName, type Source } from './demo-sources.js';

@@ -4,7 +4,7 @@ import { CONTINUATION_MODES, OUTCOMES, type ContinuationMode } from '../policy/c
 import { LanePolicySchema } from '../policy/lane.js';
 import type { ExecutionResult } from '../records/result.js';
 
-const CBOM_DOCUMENT_TYPE = 'cap-bus-cbom-sketch';
+export const CBOM_DOCUMENT_TYPE = 'cap-bus-cbom-sketch';
 const SURFACE_STATUSES = ['MATCH', 'TRIAGE', 'PARTIAL', 'FORKED'] as const;
 type SurfaceStatus = (typeof SURFACE_STATUSES)[number];
 
