@@ -24,7 +24,7 @@ export function registerExportCommands(program: Command, tools: CliTools): void 
     runCaps(o, tools, () => cbomWriter(sink)),
   );
 
-  withRunOptions(program.command('export-all').description('print gateway events, governance and CBOM of one run as one document (receipts and follow-ups signed)'), tools).action(
+  withRunOptions(program.command('export-all').description('print gateway events, governance and CBOM of one run as one document'), tools).action(
     (o: RunOptions) => runCaps({ ...o, signs: true }, tools, (cliBus) => exportAllWriter(sink, spools, cliBus.busPublicKey, cliBus.sections)),
   );
 

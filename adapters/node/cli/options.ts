@@ -22,7 +22,7 @@ export const jsonObject = (name: string) => (value: string) => {
 export const sourceOption = () => new Option('--source <name>', 'built-in scenario to run').choices(SOURCES as unknown as string[]).default('demo');
 export const inputOption = () => new Option('--input <file>', 'cap JSONL, one root cap per line ("-" reads stdin); replaces --source');
 export const maxLineBytesOption = () =>
-  new Option('--max-line-bytes <n>', 'longest --input line accepted, in bytes; a longer one is a bad line, not read further').default(1_048_576, '1048576 (1 MiB)').argParser((value: string) => {
+  new Option('--max-line-bytes <n>', 'longest --input line accepted, in bytes; a longer one is a bad line, not read further').default(1_048_576, '1048576, 1 MiB').argParser((value: string) => {
     if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1 << 30) throw new InvalidArgumentError('--max-line-bytes must be an integer from 1 to 1073741824');
     return Number(value);
   });
