@@ -109,6 +109,13 @@ export function fileSpools(): { spools: SpoolFactory; cleanup(): void } {
         if (dir === undefined) {
           dir = mkdtempSync(join(tmpdir(), 'capbus-spool-'));
           process.once('exit', cleanup);
+          // interrupted: remove the files, then end as the signal would have
+          for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+            process.once(signal, () => {
+              cleanup();
+              process.kill(process.pid, signal);
+            });
+          }
         }
         const path = join(dir, `${count++}.json`);
         file = { fd: openSync(path, 'w+', 0o600), path, gathered: new ByteGather(SPOOL_BUFFER_BYTES) };

@@ -31,9 +31,15 @@ export async function runCaps(options: RunOptions, tools: CliTools, writerFor: (
   const input = await rootsOf(bus, options);
   const writer = await writerFor(cliBus);
   const progress = startProgress({ stream: process.stderr, wanted: options.progress as boolean | undefined, totalRoots: input.total });
-  for await (const chain of streamChains(bus, input.batches, { maxHops: input.hops })) {
-    for (const result of chain) await writer.add(result);
-    progress.chainDone(chain.length);
+  try {
+    for await (const chain of streamChains(bus, input.batches, { maxHops: input.hops })) {
+      for (const result of chain) await writer.add(result);
+      progress.chainDone(chain.length);
+    }
+  } catch (error) {
+    // the input failed while it was read (a file removed before its second pass, a read error)
+    progress.end();
+    throw inputFailure(error, options.input);
   }
   cliBus.finish();
   await writer.end();
@@ -41,6 +47,14 @@ export async function runCaps(options: RunOptions, tools: CliTools, writerFor: (
   progress.end();
   const stopped = input.stoppedAt();
   if (stopped) throw new CliError(`${options.input}:${stopped.line}: ${stopped.message} (the run stopped there: the output holds the caps before it)`);
+}
+
+/** A CapInputError as the CLI reports it (one line per bad line, the first of them named); anything else as it is. */
+function inputFailure(error: unknown, input: string | undefined): unknown {
+  if (!(error instanceof CapInputError)) return error;
+  if (error.unreadable !== undefined) return new CliError(error.unreadable);
+  const more = error.count - error.problems.length;
+  return new CliError([...error.problems.map((p) => `${input}:${p.line}: ${p.message}`), ...(more > 0 ? [`${input}: … and ${more} more bad line(s)`] : [])].join('\n'));
 }
 
 interface RunInput extends CapInput {
@@ -59,10 +73,7 @@ async function rootsOf(bus: CapBus, options: RunOptions): Promise<RunInput> {
   try {
     opened = await openCapInput(input, bus.context, { maxLineBytes: (options.maxLineBytes as number | undefined) ?? DEFAULT_MAX_LINE_BYTES });
   } catch (error) {
-    if (!(error instanceof CapInputError)) throw error;
-    if (error.unreadable !== undefined) throw new CliError(error.unreadable);
-    const more = error.count - error.problems.length;
-    throw new CliError([...error.problems.map((p) => `${input}:${p.line}: ${p.message}`), ...(more > 0 ? [`${input}: … and ${more} more bad line(s)`] : [])].join('\n'));
+    throw inputFailure(error, input);
   }
   if (opened.total === 0) throw new CliError(`${input}: no caps (the file has no non-blank lines)`);
   return { ...opened, hops: options.hops ?? 1 };
