@@ -1,25 +1,43 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { Option } from 'commander';
 import { cliExtension } from '../node/cli/extension.js';
 import { LaneMux } from './lane-mux.js';
 import type { ScheduleTraceRecord } from './trace.js';
 
+/** Trace lines gathered before one write to the file. */
+const LINES_PER_WRITE = 512;
+
 /**
  * The lane mux in the CLI: every run's bus gets one whose trace operators can watch (a serve
  * worker's console), and `--schedule-trace <file>` writes how it scheduled each cap, one JSON line
- * per cap.
+ * per cap, to the file as the run goes (a large run's trace is never held whole).
  */
 export const scheduleTraceCli = cliExtension<{ scheduleTrace?: string }>({
   runOptions: () => [new Option('--schedule-trace <file>', 'write how the lane mux scheduled each cap, one JSON line per cap')],
   compose(flags, tools) {
     const path = flags.scheduleTrace;
     const listeners: ((record: ScheduleTraceRecord) => void)[] = [];
-    const trace: ScheduleTraceRecord[] = [];
-    if (path !== undefined) listeners.push((record) => trace.push(record));
     const mux = new LaneMux({ onTrace: (record) => listeners.forEach((listener) => listener(record)) });
+    const part = { phases: { schedule: mux }, view: { laneLoad: () => mux.laneLoad(), onTrace: (listener: (record: ScheduleTraceRecord) => void) => listeners.push(listener) } };
+    if (path === undefined) return part;
+    // creates (or empties) the file, with the CLI's error naming it when that fails
+    tools.writeText(path, '');
+    const fd = openSync(path, 'a');
+    let lines: string[] = [];
+    const flush = () => {
+      if (lines.length > 0) writeSync(fd, lines.join(''));
+      lines = [];
+    };
+    listeners.push((record) => {
+      lines.push(JSON.stringify(record) + '\n');
+      if (lines.length >= LINES_PER_WRITE) flush();
+    });
     return {
-      phases: { schedule: mux },
-      view: { laneLoad: () => mux.laneLoad(), onTrace: (listener) => listeners.push(listener) },
-      ...(path === undefined ? {} : { finish: () => tools.writeText(path, trace.map((record) => JSON.stringify(record) + '\n').join('')) }),
+      ...part,
+      finish: () => {
+        flush();
+        closeSync(fd);
+      },
     };
   },
 });
