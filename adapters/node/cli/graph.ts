@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { describeIssues } from '../../../src/records/cap.js';
-import { cbomDocument, CbomDocumentSchema, type CbomObject } from '../../../src/exports/cbom.js';
+import { cbomObject, CbomDocumentSchema, type CbomObject } from '../../../src/exports/cbom.js';
 import { chainGraph, GRAPH_FORMATS, renderGraph, type GraphFormat } from '../../../src/exports/chain-graph.js';
 import { CliError } from './errors.js';
 import type { CliTools } from './extension.js';
@@ -22,9 +22,16 @@ export function registerGraphCommand(program: Command, tools: CliTools): void {
     .addOption(new Option('--export <file>', 'draw an export-all (or cbom-export) JSON file instead of running caps ("-" reads stdin)').conflicts(['input']))
     .addOption(new Option('--format <format>', 'mermaid, dot (Graphviz), or html (one self-contained page, renders offline)').choices(GRAPH_FORMATS).default('mermaid'))
     .action(async (o: GraphFlags) => {
-      const objects = o.export === undefined ? cbomDocument((await runCaps(o, tools)).results).cbom.documents : readExport(tools.readText(o.export), o.export);
+      const objects = o.export === undefined ? await runObjects(o, tools) : readExport(tools.readText(o.export), o.export);
       tools.out(renderGraph(chainGraph(objects), o.format));
     });
+}
+
+/** The CBOM objects of a run (a drawing needs them all, so they are gathered). */
+async function runObjects(o: GraphFlags, tools: CliTools): Promise<CbomObject[]> {
+  const objects: CbomObject[] = [];
+  await runCaps(o, tools, () => ({ add: (result) => void objects.push(cbomObject(result)), end: async () => {} }));
+  return objects;
 }
 
 /** The CBOM objects of an export-all or cbom-export document; exit 2 naming what is wrong. */
