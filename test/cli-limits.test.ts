@@ -8,6 +8,8 @@ import { corpusLine, writeCorpus } from './tools/corpus.js';
 const BIN = new URL('../dist/adapters/node/bin.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'capbus-limits-'));
 const corpus = join(dir, 'corpus.jsonl');
+/** a run that takes well over the progress line's one second even on a fast, quiet machine */
+const longCorpus = join(dir, 'long-corpus.jsonl');
 
 function cli(args: string[], options: { input?: string } = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], { input: options.input, encoding: 'utf8', maxBuffer: 1 << 30 });
@@ -24,6 +26,7 @@ function underTerminal(command: string): string {
 beforeAll(async () => {
   // long enough that a run takes over a second
   await writeCorpus(corpus, 20_000);
+  await writeCorpus(longCorpus, 100_000);
 });
 afterAll(() => spawnSync('rm', ['-rf', dir]));
 
@@ -90,12 +93,12 @@ describe('output to a closed pipe', () => {
 });
 
 describe('progress line', () => {
-  const run = (flags: string) => `${process.execPath} ${BIN} gateway-export --input ${corpus} ${flags} > /dev/null`;
+  const run = (flags: string) => `${process.execPath} ${BIN} gateway-export --input ${longCorpus} ${flags} > /dev/null`;
 
   it('shows on a terminal for a run over a second: caps, rate, elapsed, roots of the total', () => {
     const shown = underTerminal(run(''));
-    expect(shown).toMatch(/\rtibet-cap-bus: [\d,]+ caps \([\d,]+\/20,000 roots\), [\d,]+ caps\/s, \d+\.\d s/);
-    expect(shown).toMatch(/tibet-cap-bus: [\d,]+ caps \(20,000\/20,000 roots\)/);
+    expect(shown).toMatch(/\rtibet-cap-bus: [\d,]+ caps \([\d,]+\/100,000 roots\), [\d,]+ caps\/s, \d+\.\d s/);
+    expect(shown).toMatch(/tibet-cap-bus: [\d,]+ caps \(100,000\/100,000 roots\)/);
   });
 
   it('--no-progress silences it on a terminal', () => {
@@ -104,8 +107,8 @@ describe('progress line', () => {
 
   it('never when stderr is not a terminal, unless --progress forces it', () => {
     expect(cli(['gateway-export', '--input', corpus]).err).toBe('');
-    const forced = cli(['gateway-export', '--input', corpus, '--progress']).err;
-    expect(forced).toMatch(/^tibet-cap-bus: [\d,]+ caps \([\d,]+\/20,000 roots\), [\d,]+ caps\/s, \d+\.\d s\n/);
+    const forced = cli(['gateway-export', '--input', longCorpus, '--progress']).err;
+    expect(forced).toMatch(/^tibet-cap-bus: [\d,]+ caps \([\d,]+\/100,000 roots\), [\d,]+ caps\/s, \d+\.\d s\n/);
     expect(forced).not.toContain('\r');
   });
 });
