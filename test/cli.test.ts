@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { REFERENCE_FIXTURE } from './tools/reference-fixture.js';
 
 const BIN = new URL('../dist/adapters/node/bin.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'capbus-cli-'));
@@ -123,11 +125,7 @@ describe('CLI', () => {
   });
 
   it('the reference fixture of the original validates', () => {
-    const ref = new URL('../../shared/reference/original-gateway-event.resume.example.json', import.meta.url).pathname;
-    let exists = true;
-    try { readFileSync(ref); } catch { exists = false; }
-    if (!exists && process.env.CI !== 'true') return;
-    const r = cli(['validate-gateway-event', '--input', ref]);
+    const r = cli(['validate-gateway-event', '--input', fileURLToPath(REFERENCE_FIXTURE)]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('records: 1');
   });
