@@ -44,12 +44,13 @@ describe('checkSealedCap', () => {
     expect(trust).toMatchObject({ ok: true, cap, kid_text: kid, trust: 'jis', verified: true });
   });
 
-  it('accepts a binding of actor_id when actor_aint is someone else or absent', () => {
+  it('accepts a binding of actor_id when actor_aint is absent, and of both names when it is someone else', () => {
     const keyring = ring({ 'gateway.svc': [kid] });
-    for (const actor_aint of ['other.aint', null]) {
-      const cap = jisCap({ actor_id: 'gateway.svc', actor_aint });
-      expect(checkSealedCap(sealCap(cap, key, nodeBackend).bytes, { ctx, keyring, backend: nodeBackend })).toMatchObject({ ok: true, trust: 'jis' });
-    }
+    const plain = jisCap({ actor_id: 'gateway.svc', actor_aint: null });
+    expect(checkSealedCap(sealCap(plain, key, nodeBackend).bytes, { ctx, keyring, backend: nodeBackend })).toMatchObject({ ok: true, trust: 'jis' });
+    const other = jisCap({ actor_id: 'gateway.svc', actor_aint: 'other.aint' });
+    expect(checkSealedCap(sealCap(other, key).bytes, { ctx, keyring })).toMatchObject({ ok: false, code: 'key-not-bound' });
+    expect(checkSealedCap(sealCap(other, key).bytes, { ctx, keyring: ring({ 'gateway.svc': [kid], 'other.aint': [kid] }) })).toMatchObject({ ok: true, trust: 'jis' });
   });
 
   it('keeps the content hash of the bytes as sent', () => {
@@ -69,7 +70,7 @@ describe('checkSealedCap', () => {
       jisCap({ actor_id: 'gateway.svc', actor_aint: 'gw.aint' }),
       ring({}),
       'key-not-bound',
-      `keyring does not bind key ${kid} to actor gw.aint or gateway.svc`,
+      `keyring does not bind key ${kid} to actor gateway.svc and gw.aint (a key must be bound to every identity the cap names: gateway.svc and gw.aint)`,
     ],
     [
       'a self-signed cap naming no key',
@@ -227,7 +228,7 @@ describe('key files and keyrings', () => {
   it('binds only listed keys to listed actors', () => {
     const keyring = ring({ 'codex.aint': [kid] });
     expect(isBound(keyring, ['codex.aint'], kid)).toBe(true);
-    expect(isBound(keyring, ['nobody', 'codex.aint'], kid)).toBe(true);
+    expect(isBound(keyring, ['nobody', 'codex.aint'], kid)).toBe(false);
     expect(isBound(keyring, ['codex.aint'], strangerKid)).toBe(false);
     expect(isBound(keyring, ['constructor', 'toString', '__proto__'], kid)).toBe(false);
     expect(isBound(keyring, [], kid)).toBe(false);

@@ -86,7 +86,23 @@ function parseJsonText<T extends z.ZodType>(text: string, what: string, schema: 
   return parsed.data;
 }
 
-/** True when the keyring lists kidText for any of the named actors. */
-export function isBound(keyring: Keyring, actorNames: string[], kidText: string): boolean {
-  return actorNames.some((name) => Object.hasOwn(keyring.actors, name) && keyring.actors[name]!.includes(kidText));
+/** The keys the keyring binds to an actor name (own entries only, so `constructor` binds nothing). */
+const boundKeys = (keyring: Keyring, name: string): readonly string[] | undefined => (Object.hasOwn(keyring.actors, name) ? keyring.actors[name] : undefined);
+
+/** True when the keyring binds kidText to every one of the named actors (and at least one is named). */
+export function isBound(keyring: Keyring, actorNames: readonly string[], kidText: string): boolean {
+  return actorNames.length > 0 && unboundNames(keyring, actorNames, kidText).length === 0;
+}
+
+/** The names the keyring does not bind kidText to. */
+export function unboundNames(keyring: Keyring, actorNames: readonly string[], kidText: string): string[] {
+  return actorNames.filter((name) => !(boundKeys(keyring, name)?.includes(kidText) ?? false));
+}
+
+/** The names the keyring binds to keys other than kidText: taken identities a self-signed key may not use. */
+export function namesBoundElsewhere(keyring: Keyring, actorNames: readonly string[], kidText: string): string[] {
+  return actorNames.filter((name) => {
+    const keys = boundKeys(keyring, name);
+    return keys !== undefined && keys.length > 0 && !keys.includes(kidText);
+  });
 }

@@ -1,6 +1,6 @@
 import { CapSchema, parseCap, type Cap, type CapContext } from '../records/cap.js';
 import { isPlainObject } from '../json.js';
-import { isBound, type Keyring } from './keys.js';
+import { namesBoundElsewhere, unboundNames, type Keyring } from './keys.js';
 import { openSealed, sealRecord, type Ed25519Backend, type Opened, type Sealed, type SigningKey } from './seal.js';
 
 /** The trust outcome of a sealed cap (product.md §3): verified with a trust level, or rejected with a reason. */
@@ -71,19 +71,33 @@ export function trustOpened(opened: Opened, options: Pick<TrustOptions, 'keyring
       if (cap.actor_jis_pubkey === null) {
         return reject('self-signed-without-key', `self-signed cap must name its key in actor_jis_pubkey (${kid_text})`);
       }
+      const taken = options.keyring === undefined ? [] : namesBoundElsewhere(options.keyring, capIdentities(cap), kid_text);
+      if (taken.length > 0) {
+        return reject(
+          'key-not-bound',
+          `self-signed cap uses the name ${taken.join(' and ')}, which the keyring binds to other keys; a self-signed key may not speak for a bound identity`,
+        );
+      }
       return { ok: true, cap, content_hash, kid_text, trust: 'self-signed', verified: true };
     case 'jis': {
       if (cap.parent_id !== null && isBusKey(options, kid_text)) return { ok: true, cap, content_hash, kid_text, trust: 'bus', verified: true };
-      const actors = cap.actor_aint !== null && cap.actor_aint !== cap.actor_id ? [cap.actor_aint, cap.actor_id] : [cap.actor_id];
+      const actors = capIdentities(cap);
       if (options.keyring === undefined) {
-        return reject('key-not-bound', `no keyring is configured, so key ${kid_text} is not bound to actor ${actors.join(' or ')}`);
+        return reject('key-not-bound', `no keyring is configured, so key ${kid_text} is not bound to actor ${actors.join(' and ')}`);
       }
-      if (!isBound(options.keyring, actors, kid_text)) {
-        return reject('key-not-bound', `keyring does not bind key ${kid_text} to actor ${actors.join(' or ')}`);
+      const unbound = unboundNames(options.keyring, actors, kid_text);
+      if (unbound.length > 0) {
+        const every = actors.length > 1 ? ` (a key must be bound to every identity the cap names: ${actors.join(' and ')})` : '';
+        return reject('key-not-bound', `keyring does not bind key ${kid_text} to actor ${unbound.join(' and ')}${every}`);
       }
       return { ok: true, cap, content_hash, kid_text, trust: 'jis', verified: true };
     }
   }
+}
+
+/** Every identity a cap speaks as (product.md §3): actor_id, and actor_aint when it names someone else. */
+function capIdentities(cap: Cap): string[] {
+  return cap.actor_aint !== null && cap.actor_aint !== cap.actor_id ? [cap.actor_id, cap.actor_aint] : [cap.actor_id];
 }
 
 /** A key of a bus whose follow-ups are trusted as issued: listed in busKeys, or the keyring's bus. */
