@@ -3,8 +3,8 @@
 // the rows are not).
 
 // records
-export { ROUTE_CLASSES, ATTESTATION_LAYERS, TOKEN_PATTERN, INTENT_PATTERN, CapSchema, CapInputSchema, completeCap, parseCap, makeCap, describeIssues } from './records/cap.js';
-export type { Cap, CapInput, CapContext, CapParse } from './records/cap.js';
+export { ROUTE_CLASSES, ATTESTATION_LAYERS, TOKEN_PATTERN, INTENT_PATTERN, CapSchema, CapInputSchema, completeCap, parseCap, parseCapInput, makeCap, describeIssues } from './records/cap.js';
+export type { Cap, CapInput, CapContext, CapParse, CapInputParse } from './records/cap.js';
 export { compareCausal, type CausalKey } from './records/causal.js';
 export { PHASES, PhaseEvidenceSchema, type PhaseName, type PhaseEvidence } from './records/evidence.js';
 export { CapReceiptSchema, type CapReceipt } from './records/receipt.js';
@@ -69,4 +69,5 @@ export { memorySpools, type TextSink, type Spool, type SpoolFactory } from './js
 export { SOURCES, SOURCE_BUILDERS, type SourceName, type Source } from './demo-sources.js';
 export { parseCapLines, type InputEntry, type InputProblem } from './input.js';
 export { sortedJson } from './json.js';
+export { MAX_PAYLOAD_DEPTH, MAX_JSON_VALUES, readJsonData, type JsonDataRead } from './json-data.js';
 export { VERSION } from './version.js';

@@ -1,5 +1,5 @@
 import { fromBase64 } from './bytes.js';
-import { CapInputSchema, completeCap, describeIssues, type Cap, type CapContext } from './records/cap.js';
+import { completeCap, parseCapInput, type Cap, type CapContext } from './records/cap.js';
 import { isPlainObject } from './json.js';
 
 /** One usable line of a cap input file: a cap object, or sealed COSE_Sign1 bytes to open later. */
@@ -45,7 +45,7 @@ export function parseCapLine(raw: string, line: number, ctx: CapContext): InputE
     }
     return { line, kind: 'sealed', bytes: fromBase64(sealed) };
   }
-  const parsed = CapInputSchema.safeParse(value);
-  if (!parsed.success) return { line, message: describeIssues(parsed.error) };
-  return { line, kind: 'cap', cap: completeCap(parsed.data, ctx) };
+  const parsed = parseCapInput(value);
+  if (!parsed.ok) return { line, message: parsed.error };
+  return { line, kind: 'cap', cap: completeCap(parsed.input, ctx) };
 }

@@ -1,9 +1,10 @@
 import { toBase64 } from '../../src/bytes.js';
-import { makeCap, INTENT_PATTERN, TOKEN_PATTERN, type Cap, type CapContext } from '../../src/records/cap.js';
+import type { CapContext } from '../../src/records/cap.js';
 import type { Keyring } from '../../src/seal/keys.js';
 import type { Admission, Submission, Verifier } from '../../src/pipeline/phases.js';
 import type { Ed25519Backend } from '../../src/seal/seal.js';
 import { UNSEALED } from '../../src/records/seal-facts.js';
+import { standInCap } from '../../src/records/stand-in.js';
 import { checkSealedCap } from '../../src/seal/trust.js';
 
 export interface SealVerifierOptions {
@@ -36,32 +37,10 @@ export class SealVerifier implements Verifier {
     }
     const tooLarge = trust.code === 'too-large';
     return {
-      cap: standIn(trust.partial ?? {}, ctx),
+      cap: standInCap(trust.partial ?? {}, ctx),
       // an over-size message is not kept; anything else is kept as evidence of what was refused
       seal: { trust: 'refused', verified: false, content_hash: trust.content_hash ?? null, kid: null, cose: tooLarge ? null : cose, cbor: null },
       refused: `${trust.code}: ${trust.reason}`,
     };
   }
-}
-
-/**
- * The cap a refused submission is recorded as: whatever fields could be read and are well formed,
- * placeholders for the rest. It is never executed; it exists so the refusal has a receipt.
- */
-function standIn(partial: Record<string, string>, ctx: CapContext): Cap {
-  const ok = (field: string, pattern: RegExp) => (partial[field] !== undefined && pattern.test(partial[field]) ? partial[field] : undefined);
-  const capId = ok('cap_id', TOKEN_PATTERN);
-  const executorClass = ok('executor_class', TOKEN_PATTERN);
-  return makeCap(
-    {
-      ...(capId ? { cap_id: capId } : {}),
-      ...(executorClass ? { executor_class: executorClass } : {}),
-      actor_id: partial.actor_id || 'unverified-sender',
-      intent: ok('intent', INTENT_PATTERN) ?? 'unverified.cap',
-      authority_ref: partial.authority_ref || 'unverified',
-      payload: {},
-      attestation_layer: 'none',
-    },
-    ctx,
-  );
 }

@@ -9,6 +9,8 @@ import type { CausalHint, Executor, ExecutorVerdict, PhaseContext, Phases, Submi
 import { UNSEALED, type CapSeal } from '../records/seal-facts.js';
 import { buildReceipt, executorFailure } from '../records/receipt.js';
 import type { DistributedCap, ExecutionResult } from '../records/result.js';
+import { checkRoot } from './roots.js';
+import { standInCap } from '../records/stand-in.js';
 
 export interface BusOptions {
   clock?: Clock;
@@ -61,7 +63,18 @@ export class CapBus {
    * `rejected` with the reason, and its follow-up goes to the triage.reject lane.
    */
   submit(submission: Submission, options: RunOptions = {}): Promise<ExecutionResult> {
-    const admission = this.phases.verify.verify(submission);
+    return this.enter(submission, options);
+  }
+
+  /** A root from outside (a cap object, `{cap}` or `{sealed}`): checked as data first, then trusted as `run` or verified as `submit`. */
+  private enter(root: unknown, options: RunOptions): Promise<ExecutionResult> {
+    const checked = checkRoot(root);
+    if (!checked.ok) {
+      const refused = { ...UNSEALED, trust: 'refused' as const };
+      return this.execute(standInCap(checked.partial ?? {}, this.context), options, { seal: refused, refused: `${checked.code}: ${checked.error}` });
+    }
+    if ('bare' in checked.root) return this.run(checked.root.bare, options);
+    const admission = this.phases.verify.verify(checked.root);
     return this.execute(admission.cap, options, admission);
   }
 
@@ -139,26 +152,23 @@ export class CapBus {
    * so caps contend on their lanes as on a live bus; results still come back breadth-first.
    */
   async runChain(root: Root, maxHops: number, hint: CausalHint = {}): Promise<ExecutionResult[]> {
-    return breadthFirst(await this.runTree(root, 0, maxHops, hint));
+    return breadthFirst(await this.runTree((options) => this.enter(root, options), 0, maxHops, hint));
   }
 
   /** All roots are submitted at once, in order; results come back root by root, each chain breadth-first. */
   async runRoots(roots: readonly Root[], maxHops: number): Promise<ExecutionResult[]> {
-    const trees = await Promise.all(roots.map((root) => this.runTree(root, 0, maxHops, {})));
+    const trees = await Promise.all(roots.map((root) => this.runTree((options) => this.enter(root, options), 0, maxHops, {})));
     return trees.flatMap(breadthFirst);
   }
 
-  private async runTree(entry: ChainEntry, depth: number, maxHops: number, hint: CausalHint): Promise<ChainNode> {
-    const options = { spawn: depth + 1 < maxHops, hint };
-    const result = await ('issued' in entry
-      ? this.execute(entry.cap, options, { seal: entry.issued })
-      : 'cap_id' in entry
-        ? this.run(entry, options)
-        : this.submit(entry, options));
+  private async runTree(start: (options: RunOptions) => Promise<ExecutionResult>, depth: number, maxHops: number, hint: CausalHint): Promise<ChainNode> {
+    const result = await start({ spawn: depth + 1 < maxHops, hint });
     // the bus's own follow-ups are trusted as issued; their seals came with them
     // children carry their parent's rank, so they outrank it wherever they are placed
     const childHint = { lamport: result.distributed.causal_rank };
-    const children = result.spawned_caps.map((cap, i) => this.runTree({ cap, issued: result.seal?.spawned[i] ?? UNSEALED }, depth + 1, maxHops, childHint));
+    const children = result.spawned_caps.map((cap, i) =>
+      this.runTree((options) => this.execute(cap, options, { seal: result.seal?.spawned[i] ?? UNSEALED }), depth + 1, maxHops, childHint),
+    );
     return { result, children: await Promise.all(children) };
   }
 
@@ -193,9 +203,11 @@ export class CapBus {
 
 }
 
-/** A chain starts from a cap built in this process (trusted, as `run`) or a submission (verified, as `submit`). */
+/**
+ * A chain starts from a cap object (checked as data, then trusted as `run`) or a submission
+ * (checked, then verified as `submit`).
+ */
 export type Root = Cap | Submission;
-type ChainEntry = Root | { cap: Cap; issued: CapSeal };
 
 interface ChainNode {
   result: ExecutionResult;

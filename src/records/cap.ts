@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoTimestamp, parseIsoTimestamp, type Clock, type IdSource } from '../clock.js';
+import { describePath, readJsonData } from '../json-data.js';
 
 export const ROUTE_CLASSES = ['cluster', 'direct', 'local', 'relay', 'triage'] as const;
 export const ATTESTATION_LAYERS = ['jis', 'none', 'self-signed'] as const;
@@ -90,9 +91,21 @@ export type CapParse = { ok: true; cap: Cap } | { ok: false; error: string };
 
 /** Validates untrusted input into a complete cap; the error names every offending field. */
 export function parseCap(input: unknown, ctx: CapContext): CapParse {
-  const parsed = CapInputSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, error: describeIssues(parsed.error) };
-  return { ok: true, cap: completeCap(parsed.data, ctx) };
+  const parsed = parseCapInput(input);
+  return parsed.ok ? { ok: true, cap: completeCap(parsed.input, ctx) } : parsed;
+}
+
+export type CapInputParse = { ok: true; input: z.output<typeof CapInputSchema> } | { ok: false; error: string };
+
+/**
+ * Every entry point's check of an outside cap: JSON data within the limits of product.md §6
+ * (read once into a copy), then the schema. Never throws.
+ */
+export function parseCapInput(input: unknown): CapInputParse {
+  const data = readJsonData(input);
+  if (!data.ok) return data;
+  const parsed = CapInputSchema.safeParse(data.value);
+  return parsed.success ? { ok: true, input: parsed.data } : { ok: false, error: describeIssues(parsed.error) };
 }
 
 /** Builds a cap in code, trusting the caller's types (the hot path of follow-ups and demos). */
@@ -103,7 +116,7 @@ export function makeCap(input: CapInput, ctx: CapContext): Cap {
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
-      const where = issue.path.length ? issue.path.join('.') : '(record)';
+      const where = describePath(issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)));
       if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
       // zod omits the input from issues by default; its message says when nothing was there
       if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return `${where}: missing required field`;

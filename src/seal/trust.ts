@@ -1,5 +1,6 @@
-import { CapSchema, parseCap, type Cap, type CapContext } from '../records/cap.js';
+import { parseCap, type Cap, type CapContext } from '../records/cap.js';
 import { isPlainObject } from '../json.js';
+import { partialCap } from '../records/stand-in.js';
 import { namesBoundElsewhere, unboundNames, type Keyring } from './keys.js';
 import { openSealed, sealRecord, type Ed25519Backend, type Opened, type Sealed, type SigningKey } from './seal.js';
 
@@ -23,8 +24,6 @@ export interface TrustOptions {
   backend?: Ed25519Backend;
   ctx: CapContext;
 }
-
-const CAP_FIELDS = Object.keys(CapSchema.shape);
 
 export function sealCap(cap: Cap, key: SigningKey, backend?: Ed25519Backend): Sealed {
   return sealRecord(cap, key, backend);
@@ -103,14 +102,4 @@ function capIdentities(cap: Cap): string[] {
 /** A key of a bus whose follow-ups are trusted as issued: listed in busKeys, or the keyring's bus. */
 function isBusKey(options: Pick<TrustOptions, 'keyring' | 'busKeys'>, kidText: string): boolean {
   return options.keyring?.bus === kidText || (options.busKeys ?? []).includes(kidText);
-}
-
-function partialCap(record: unknown): Record<string, string> | undefined {
-  if (!isPlainObject(record)) return undefined;
-  const out: Record<string, string> = {};
-  for (const field of CAP_FIELDS) {
-    const value = record[field];
-    if (typeof value === 'string') out[field] = value;
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
 }

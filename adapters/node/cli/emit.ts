@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { randomIds, systemClock } from '../../../src/clock.js';
-import { CapInputSchema, completeCap, describeIssues, type Cap, type CapContext } from '../../../src/records/cap.js';
+import { completeCap, parseCapInput, type Cap, type CapContext } from '../../../src/records/cap.js';
 import type { CapReceipt } from '../../../src/records/receipt.js';
 import { CliError, EXIT } from './errors.js';
 import type { CliExtension, CliTools } from './extension.js';
@@ -53,7 +53,7 @@ export function registerEmitCommand(program: Command, tools: CliTools, extension
 function capFromFlags(o: Record<string, unknown>, ctx: CapContext): Cap {
   const payload = { ...(o.payload as Record<string, unknown>) };
   if (o.continuationMode !== undefined) payload.continuation_mode = o.continuationMode;
-  const parsed = CapInputSchema.safeParse({
+  const parsed = parseCapInput({
     actor_id: o.actor,
     intent: o.intent,
     authority_ref: o.authority,
@@ -67,6 +67,6 @@ function capFromFlags(o: Record<string, unknown>, ctx: CapContext): Cap {
     attestation_layer: o.attestationLayer,
     attestation_ref: o.attestationRef ?? null,
   });
-  if (!parsed.success) throw new CliError(`invalid cap: ${describeIssues(parsed.error)}`);
-  return completeCap(parsed.data, ctx);
+  if (!parsed.ok) throw new CliError(`invalid cap: ${parsed.error}`);
+  return completeCap(parsed.input, ctx);
 }

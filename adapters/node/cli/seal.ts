@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { toBase64 } from '../../../src/bytes.js';
-import { CapInputSchema, completeCap, describeIssues, type Cap } from '../../../src/records/cap.js';
+import { completeCap, parseCapInput, type Cap } from '../../../src/records/cap.js';
 import { systemClock, randomIds } from '../../../src/clock.js';
 import { CliError, EXIT } from './errors.js';
 import type { CliTools } from './extension.js';
@@ -66,9 +66,9 @@ export function registerSealCommands(program: Command, tools: CliTools): void {
         if (error instanceof CliError) throw error;
         throw new CliError(`${o.input}: not JSON (${(error as Error).message})`);
       }
-      const parsed = CapInputSchema.safeParse(value);
-      if (!parsed.success) throw new CliError(`${o.input}: invalid cap: ${describeIssues(parsed.error)}`);
-      const sealed = sealWithKeyFile(completeCap(parsed.data, { clock: systemClock, ids: randomIds() }), o.key);
+      const parsed = parseCapInput(value);
+      if (!parsed.ok) throw new CliError(`${o.input}: invalid cap: ${parsed.error}`);
+      const sealed = sealWithKeyFile(completeCap(parsed.input, { clock: systemClock, ids: randomIds() }), o.key);
       const body = o.base64 ? toBase64(sealed.bytes) + '\n' : Buffer.from(sealed.bytes);
       if (o.out !== undefined) writeFileSync(o.out, body);
       else if (typeof body === 'string') tools.out(body);
