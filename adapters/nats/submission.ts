@@ -1,8 +1,5 @@
-import { INTENT_PATTERN, TOKEN_PATTERN, parseCap, type Cap, type CapContext } from '../../src/records/cap.js';
-import { decodeCbor } from '../../src/seal/cbor-decode.js';
-import { Tagged } from '../../src/seal/cbor-value.js';
-import { COSE_SIGN1_TAG, ownLayout } from '../../src/seal/cose.js';
-import { isPlainObject } from '../../src/json.js';
+import { parseCap, type Cap, type CapContext } from '../../src/records/cap.js';
+import { peekSealedCap } from '../../src/seal/peek.js';
 import type { ExecutionResult } from '../../src/records/result.js';
 import type { Encoding } from './headers.js';
 import { Refused } from './refusal.js';
@@ -33,30 +30,11 @@ export function decodeSubmission(data: Uint8Array, encoding: Encoding, ctx: CapC
   return { submission: { cap: parsed.cap }, capId: parsed.cap.cap_id, intent: parsed.cap.intent };
 }
 
-/**
- * Reads cap_id and intent from a COSE_Sign1 without checking the signature. Safe: they only
- * route and key the message; the bus verifies the same payload bytes before anything runs.
- */
+/** cap_id and intent of a sealed cap, unverified (the bus verifies before anything runs). */
 function peekSealed(bytes: Uint8Array): { capId: string; intent: string } {
-  const record = decodeCbor(ownLayout(bytes)?.payload ?? sign1Payload(bytes), { json: true });
-  if (!record.ok || !isPlainObject(record.value)) throw new Refused('bad-cap', 'sealed payload is not a CBOR map (a cap record)');
-  const { cap_id: capId, intent } = record.value;
-  if (typeof capId !== 'string' || !TOKEN_PATTERN.test(capId)) throw new Refused('bad-cap', 'sealed cap has no valid cap_id (1-128 of A-Z a-z 0-9 _ -)');
-  if (typeof intent !== 'string' || !INTENT_PATTERN.test(intent)) throw new Refused('bad-cap', 'sealed cap has no valid intent (dot-separated tokens)');
-  return { capId, intent };
-}
-
-/**
- * The payload of anything shaped as a COSE_Sign1 (tag 18 around four items, the third a byte
- * string). Headers and signature are left to the bus, whose rejection receipt names what is wrong.
- */
-function sign1Payload(bytes: Uint8Array): Uint8Array {
-  const outer = decodeCbor(bytes);
-  const parts = outer.ok && outer.value instanceof Tagged && outer.value.tag === COSE_SIGN1_TAG ? outer.value.value : null;
-  if (!Array.isArray(parts) || parts.length !== 4 || !(parts[2] instanceof Uint8Array)) {
-    throw new Refused('bad-cose', 'body is not a COSE_Sign1 (CBOR tag 18 around [protected, unprotected, payload, signature])');
-  }
-  return parts[2];
+  const peek = peekSealedCap(bytes);
+  if (!peek.ok) throw new Refused(peek.code, peek.message);
+  return peek;
 }
 
 /** The bus-sealed receipt of a result, if the bus seals. */

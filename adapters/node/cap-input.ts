@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { CapContext } from '../../src/records/cap.js';
-import { parseCapLine, type InputEntry, type InputProblem } from '../../src/input.js';
+import { CapIdLedger, parseCapLine, type InputEntry, type InputProblem } from '../../src/input.js';
 import type { Root } from '../../src/pipeline/pipeline.js';
 import { readLines, type InputLine } from './line-reader.js';
 
@@ -55,6 +55,8 @@ export async function openCapInput(path: string, ctx: CapContext, options: CapIn
   const regular = path !== '-' && (await statOrThrow(path)).isFile();
   const open = () => (path === '-' ? (options.stdin ?? process.stdin) : createReadStream(path, { highWaterMark: 1_048_576 }));
   const lines = readLines(guard(open(), path), options.maxLineBytes)[Symbol.asyncIterator]();
+  // every cap_id of the input, so a duplicate is a bad line (a regular file is read whole here first)
+  const ledger = new CapIdLedger();
 
   const held: Root[] = [];
   const problems: InputProblem[] = [];
@@ -71,7 +73,7 @@ export async function openCapInput(path: string, ctx: CapContext, options: CapIn
       break;
     }
     for (const item of next.value) {
-      const parsed = parseInputLine(item, ctx, options.maxLineBytes);
+      const parsed = parseInputLine(item, ctx, options.maxLineBytes, ledger);
       if (parsed === null) continue;
       if ('message' in parsed) {
         if (badLines++ < MAX_NAMED_PROBLEMS) problems.push(parsed);
@@ -102,14 +104,14 @@ export async function openCapInput(path: string, ctx: CapContext, options: CapIn
   const rest = { [Symbol.asyncIterator]: () => lines };
   async function* streamed() {
     yield* batchesOf(held.splice(0));
-    yield* parsedBatches(rest, ctx, options.maxLineBytes, (problem) => (stopped = problem));
+    yield* parsedBatches(rest, ctx, options.maxLineBytes, (problem) => (stopped = problem), ledger);
   }
   return { batches: streamed(), stoppedAt: () => stopped };
 }
 
-function parseInputLine(item: InputLine, ctx: CapContext, maxLineBytes: number): InputEntry | InputProblem | null {
+function parseInputLine(item: InputLine, ctx: CapContext, maxLineBytes: number, ledger?: CapIdLedger): InputEntry | InputProblem | null {
   if ('tooLong' in item) return { line: item.line, message: `line is longer than ${maxLineBytes} bytes (--max-line-bytes); not read further` };
-  return parseCapLine(item.text, item.line, ctx);
+  return parseCapLine(item.text, item.line, ctx, ledger);
 }
 
 function* batchesOf(roots: readonly Root[]): Generator<Root[]> {
@@ -117,11 +119,11 @@ function* batchesOf(roots: readonly Root[]): Generator<Root[]> {
 }
 
 /** Parsed lines in batches; the first bad line ends the input (onBad hears of it). */
-async function* parsedBatches(lines: AsyncIterable<InputLine[]>, ctx: CapContext, maxLineBytes: number, onBad: (problem: InputProblem) => void): AsyncGenerator<Root[]> {
+async function* parsedBatches(lines: AsyncIterable<InputLine[]>, ctx: CapContext, maxLineBytes: number, onBad: (problem: InputProblem) => void, ledger?: CapIdLedger): AsyncGenerator<Root[]> {
   let batch: Root[] = [];
   for await (const chunk of lines) {
     for (const item of chunk) {
-      const parsed = parseInputLine(item, ctx, maxLineBytes);
+      const parsed = parseInputLine(item, ctx, maxLineBytes, ledger);
       if (parsed === null) continue;
       if ('message' in parsed) {
         onBad(parsed);
