@@ -31,7 +31,7 @@ describe('usage inference columns (behaviour.md §8)', () => {
   it('target_url precedence, with the LLM endpoint from configuration', () => {
     expect(infer({ payload: { target_url: 'https://x/y', model: 'm' } }).target_url).toBe('https://x/y');
     expect(infer({ payload: { model: 'm' } }).target_url).toBe(DEFAULT_CONFIG.llmEndpoint);
-    expect(infer({ payload: { model: 'm' } }, { llmEndpoint: 'http://llm.example/v1', llmSurface: 's' }).target_url).toBe('http://llm.example/v1');
+    expect(infer({ payload: { model: 'm' } }, { ...DEFAULT_CONFIG, llmEndpoint: 'http://llm.example/v1', llmSurface: 's' }).target_url).toBe('http://llm.example/v1');
     expect(infer({ intent: 'service.rpc.x', payload: { service: 'billing' } }).target_url).toBe('https://billing.internal/api');
     expect(infer({ intent: 'service.rpc.x' }).target_url).toBe('https://service.internal/api');
     expect(infer({ intent: 'factory.x' }).target_url).toBe('opcua://factory-bus.local/line/a');
@@ -48,7 +48,7 @@ describe('usage inference columns (behaviour.md §8)', () => {
     expect(infer({ intent: 'factory.x', payload: { model: 'm' } }).surface).toBe('factory-control-plane');
     expect(infer({ intent: 'service.rpc.x', payload: { service: 'billing', model: 'm' } }).surface).toBe('billing-service-lane');
     expect(infer({ intent: 'service.rpc.x' }).surface).toBe('service-service-lane');
-    expect(infer({ intent: 'agent.x', payload: { model: 'm' } }, { llmEndpoint: 'e', llmSurface: 'my-llm' }).surface).toBe('my-llm');
+    expect(infer({ intent: 'agent.x', payload: { model: 'm' } }, { ...DEFAULT_CONFIG, llmEndpoint: 'e', llmSurface: 'my-llm' }).surface).toBe('my-llm');
     expect(infer({ intent: 'agent.x', payload: { model: '' } }).surface).toBe('lane:the-lane');
   });
   it('no private addresses in the defaults', () => {

@@ -27,6 +27,10 @@ export function composeBus(flags: SealFlags & Record<string, unknown>, extension
     signs: flags.signs === true || flags.busKey !== undefined || flags.keyring !== undefined,
     backend: nodeBackend,
     allowUnsealed: !flags.requireSeal,
+    config: {
+      ...(flags.replayWindow === undefined ? {} : { replayWindowSize: flags.replayWindow }),
+      ...(flags.replayWindowAge === undefined ? {} : { replayWindowMs: flags.replayWindowAge * 1000 }),
+    },
     ...(flags.keyring === undefined ? {} : { keyring: loadKeyringFile(flags.keyring) }),
   });
   return {

@@ -9,6 +9,7 @@ import type { CausalHint, Executor, ExecutorVerdict, PhaseContext, Phases, Submi
 import { UNSEALED, type CapSeal } from '../records/seal-facts.js';
 import { buildReceipt, executorFailure } from '../records/receipt.js';
 import type { DistributedCap, ExecutionResult } from '../records/result.js';
+import { ReplayWindow } from '../replay-window.js';
 import { checkRoot } from './roots.js';
 import { standInCap } from '../records/stand-in.js';
 
@@ -49,12 +50,17 @@ export class CapBus {
   /** the execute phase inside the hooks given at composition */
   private readonly executor: Executor;
 
+  /** the caps this bus ran recently, so a replayed cap_id gets its first receipt instead of running again */
+  private readonly replays: ReplayWindow<Promise<ExecutionResult>>;
+
   constructor(
     readonly phases: Readonly<Phases>,
     readonly context: PhaseContext = busContext(),
     hooks: BusHooks = {},
   ) {
     this.executor = hookedExecutor(phases.execute, hooks);
+    const { replayWindowSize: size, replayWindowMs: ageMs } = context.config;
+    this.replays = new ReplayWindow({ size, ageMs }, context.clock);
   }
 
   /**
@@ -83,7 +89,24 @@ export class CapBus {
     return this.execute(cap, options, { seal: UNSEALED });
   }
 
-  private async execute(cap: Cap, options: RunOptions, admitted: Admitted): Promise<ExecutionResult> {
+  /**
+   * Runs an admitted cap once: a cap_id already in the replay window is answered with the first
+   * run's receipt (waiting for it if it is still running), without executing or spawning again.
+   * A refused cap is never remembered, so a forgery cannot take a genuine cap's id first.
+   */
+  private execute(cap: Cap, options: RunOptions, admitted: Admitted): Promise<ExecutionResult> {
+    if (admitted.refused !== undefined) return this.executeOnce(cap, options, admitted);
+    const earlier = this.replays.recall(cap.cap_id);
+    if (earlier !== undefined) return earlier;
+    const result = this.executeOnce(cap, options, admitted);
+    const replay = result.then(asReplay);
+    // a failed first run fails its replays too, but is never an unhandled rejection by itself
+    replay.catch(() => undefined);
+    this.replays.remember(cap.cap_id, replay);
+    return result;
+  }
+
+  private async executeOnce(cap: Cap, options: RunOptions, admitted: Admitted): Promise<ExecutionResult> {
     const { phases, context } = this;
     if (phases.seal && admitted.seal.trust === 'unsealed') admitted = { ...admitted, seal: this.hashed(cap) };
     // the four phases before execution run synchronously, within one instant
@@ -220,6 +243,13 @@ function breadthFirst(root: ChainNode): ExecutionResult[] {
     for (const node of level) out.push(node.result);
   }
   return out;
+}
+
+/** What a replay is answered with: the first run's cap and receipt; nothing executed, projected or spawned again. */
+function asReplay(first: ExecutionResult): ExecutionResult {
+  const replay: ExecutionResult = { distributed: first.distributed, receipt: first.receipt, usage_events: [], spawned_caps: [] };
+  if (first.seal) replay.seal = { ...first.seal, spawned: [] };
+  return replay;
 }
 
 const roundMicros = (ms: number) => Math.round(ms * 1000) / 1000;

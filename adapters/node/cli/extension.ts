@@ -8,7 +8,7 @@ import type { SigningKey } from '../../../src/seal/seal.js';
 import type { BusView } from '../../ops/bus-view.js';
 import type { SpoolFactory, TextSink } from '../../../src/json-document.js';
 
-/** Flags of every command that runs caps that the CLI itself knows: how the bus seals and trusts. */
+/** Flags of every command that runs caps that the CLI itself knows: how the bus seals, trusts and answers replays. */
 export interface SealFlags {
   /** keyring JSON binding actors to keys (jis caps need it) */
   keyring?: string;
@@ -21,6 +21,10 @@ export interface SealFlags {
    * receipts and follow-ups are signed; otherwise only hashed, unless a bus key or keyring is given
    */
   signs?: boolean;
+  /** cap_ids remembered so a replay gets the first receipt (0: off) */
+  replayWindow?: number;
+  /** seconds a cap_id stays in the replay window */
+  replayWindowAge?: number;
 }
 
 /** What an adapter adds to one run's bus, decided from the run's flags. */

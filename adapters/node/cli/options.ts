@@ -8,6 +8,11 @@ const positiveInt = (name: string) => (value: string) => {
   return Number(value);
 };
 
+export const wholeNumber = (name: string, min = 0) => (value: string) => {
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}`);
+  return Number(value);
+};
+
 export const jsonObject = (name: string) => (value: string) => {
   let parsed: unknown;
   try {

@@ -9,6 +9,8 @@ import { registerExportCommands } from './exports.js';
 import { registerGraphCommand } from './graph.js';
 import { registerRunCommands } from './run.js';
 import { registerSealCommands } from './seal.js';
+import { wholeNumber } from './options.js';
+import { REPLAY_WINDOW_AGE_MS, REPLAY_WINDOW_SIZE } from '../../../src/replay-window.js';
 
 /** What the program needs from its host: how to build a bus, where text goes, which adapters extend it. */
 export interface CliDeps {
@@ -44,7 +46,9 @@ function buildProgram(deps: CliDeps): Command {
     cmd
       .option('--keyring <file>', 'keyring JSON binding actors to Ed25519 keys ({"actors": {...}, "bus": ...})')
       .option('--bus-key <file>', 'key file the bus seals receipts and follow-ups with (default: a fresh key per run)')
-      .option('--require-seal', 'refuse unsealed caps (they get a rejected receipt and go to triage)');
+      .option('--require-seal', 'refuse unsealed caps (they get a rejected receipt and go to triage)')
+      .option('--replay-window <n>', `cap_ids remembered, so a replayed cap gets its first receipt and never runs twice (0 turns it off; default ${REPLAY_WINDOW_SIZE})`, wholeNumber('--replay-window'))
+      .option('--replay-window-age <seconds>', `how long a cap_id stays in the replay window (default ${REPLAY_WINDOW_AGE_MS / 1000})`, wholeNumber('--replay-window-age', 1));
     for (const option of extensions.flatMap((extension) => extension.runOptions?.() ?? [])) cmd.addOption(option);
     return cmd;
   };
