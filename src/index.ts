@@ -57,7 +57,7 @@ export { Tagged, type CborValue } from './seal/cbor-value.js';
 
 // exports and the contract check
 export { GATEWAY_CONTRACT, GATEWAY_ACTOR, GatewayEventSchema, toGatewayEvent, gatewayEvents, toJsonl, type GatewayEvent } from './exports/gateway-event.js';
-export { REQUIRED_FIELDS, validateGatewayEvent, validateGatewayEvents, loadGatewayEvents, type GatewayLoad } from './exports/validator.js';
+export { REQUIRED_FIELDS, VALIDATION_RULES, validateGatewayEvent, validateGatewayEvents, loadGatewayEvents, type GatewayLoad, type ValidationRules } from './exports/validator.js';
 export { GovernanceDocumentSchema, governanceDocument, type GovernanceDocument } from './exports/governance.js';
 export { CbomDocumentSchema, cbomDocument, type CbomDocument, type CbomObject } from './exports/cbom.js';
 export { chainGraph, renderGraph, toMermaid, toDot, toSvg, toHtml, GRAPH_FORMATS, type ChainGraph, type ChainNode, type ChainEdge, type GraphFormat } from './exports/chain-graph.js';

@@ -19,20 +19,20 @@ const COLLISIONS = "['assert_root', 'graceful_yield', 'override_all', 'queue', '
 const COFFEE = "['fork_on_hop_off', 'freeze_resume', 'hard_avoid', 'offline_fallback', 'polite_avoid', 'rebuild', 'sip_anyway']";
 const ATTESTATIONS = "['jis', 'none', 'self-signed']";
 
-describe('validateGatewayEvent', () => {
+describe('validateGatewayEvent, original rules (the reference, message for message)', () => {
   it('accepts a record the bus emitted, and unknown extra fields', () => {
-    expect(validateGatewayEvent(valid)).toEqual([]);
-    expect(validateGatewayEvent(withFields({ x_custom: [1, 2], another: { deep: true } }))).toEqual([]);
+    expect(validateGatewayEvent(valid, 'original')).toEqual([]);
+    expect(validateGatewayEvent(withFields({ x_custom: [1, 2], another: { deep: true } }), 'original')).toEqual([]);
   });
 
   it('reports every required field of an empty record, in contract order', () => {
-    expect(validateGatewayEvent({})).toEqual(REQUIRED_FIELDS.map((f) => `missing required field: ${f}`));
+    expect(validateGatewayEvent({}, 'original')).toEqual(REQUIRED_FIELDS.map((f) => `missing required field: ${f}`));
     expect(REQUIRED_FIELDS).toHaveLength(18);
   });
 
   it('reports only missing and empty required fields, interleaved in field order, when any is absent', () => {
     const record = { ...without('event_id', '_emitter'), timestamp: null, model: '', route_class: 'teleport', verified: null, payload: [] };
-    expect(validateGatewayEvent(record)).toEqual([
+    expect(validateGatewayEvent(record, 'original')).toEqual([
       'missing required field: event_id',
       'required field is empty: timestamp',
       'required field is empty: model',
@@ -41,8 +41,8 @@ describe('validateGatewayEvent', () => {
   });
 
   it('counts falsy values other than null and "" as given', () => {
-    expect(validateGatewayEvent(withFields({ latency_ms: 0, agent_id: 0 }))).toEqual([]);
-    expect(validateGatewayEvent(withFields({ status: false }))).toEqual([]);
+    expect(validateGatewayEvent(withFields({ latency_ms: 0, agent_id: 0 }), 'original')).toEqual([]);
+    expect(validateGatewayEvent(withFields({ status: false }), 'original')).toEqual([]);
   });
 
   it('checks the five enums with the reference message and sorted, python-style choices', () => {
@@ -53,7 +53,7 @@ describe('validateGatewayEvent', () => {
       coffee_lane_policy: 'espresso',
       attestation_layer: 'pgp',
     });
-    expect(validateGatewayEvent(record)).toEqual([
+    expect(validateGatewayEvent(record, 'original')).toEqual([
       "invalid observation_layer: gateway (expected one of ['tibet-gateway'])",
       `invalid route_class: teleport (expected one of ${ROUTES})`,
       `invalid lane_collision_policy: shove (expected one of ${COLLISIONS})`,
@@ -63,7 +63,7 @@ describe('validateGatewayEvent', () => {
   });
 
   it('prints non-string enum values as Python would', () => {
-    const message = (value: unknown) => validateGatewayEvent(withFields({ route_class: value }))[0];
+    const message = (value: unknown) => validateGatewayEvent(withFields({ route_class: value }), 'original')[0];
     expect(message(5)).toBe(`invalid route_class: 5 (expected one of ${ROUTES})`);
     expect(message(true)).toBe(`invalid route_class: True (expected one of ${ROUTES})`);
     expect(message(['relay', "it's"])).toBe(`invalid route_class: ['relay', "it's"] (expected one of ${ROUTES})`);
@@ -72,45 +72,45 @@ describe('validateGatewayEvent', () => {
   });
 
   it('checks the four numeric fields, and booleans are not numbers', () => {
-    expect(validateGatewayEvent(withFields({ latency_ms: '12.5' }))).toEqual(['latency_ms must be numeric when present']);
-    expect(validateGatewayEvent(withFields({ lane_priority: true }))).toEqual(['lane_priority must be numeric when present']);
-    expect(validateGatewayEvent(withFields({ time_diff_seconds: [300] }))).toEqual(['time_diff_seconds must be numeric when present']);
-    expect(validateGatewayEvent(withFields({ diff_threshold_seconds: '3600' }))).toEqual(['diff_threshold_seconds must be numeric when present']);
+    expect(validateGatewayEvent(withFields({ latency_ms: '12.5' }), 'original')).toEqual(['latency_ms must be numeric when present']);
+    expect(validateGatewayEvent(withFields({ lane_priority: true }), 'original')).toEqual(['lane_priority must be numeric when present']);
+    expect(validateGatewayEvent(withFields({ time_diff_seconds: [300] }), 'original')).toEqual(['time_diff_seconds must be numeric when present']);
+    expect(validateGatewayEvent(withFields({ diff_threshold_seconds: '3600' }), 'original')).toEqual(['diff_threshold_seconds must be numeric when present']);
   });
 
   it('lets the optional numeric fields be null or absent', () => {
-    expect(validateGatewayEvent(withFields({ lane_priority: null, time_diff_seconds: null, diff_threshold_seconds: null }))).toEqual([]);
-    expect(validateGatewayEvent(without('lane_priority', 'time_diff_seconds', 'diff_threshold_seconds'))).toEqual([]);
+    expect(validateGatewayEvent(withFields({ lane_priority: null, time_diff_seconds: null, diff_threshold_seconds: null }), 'original')).toEqual([]);
+    expect(validateGatewayEvent(without('lane_priority', 'time_diff_seconds', 'diff_threshold_seconds'), 'original')).toEqual([]);
   });
 
   it('requires verified to be a boolean whenever the key exists, even when null', () => {
-    expect(validateGatewayEvent(withFields({ verified: null }))).toEqual(['verified must be boolean when present']);
-    expect(validateGatewayEvent(withFields({ verified: 'true' }))).toEqual(['verified must be boolean when present']);
-    expect(validateGatewayEvent(withFields({ verified: 1 }))).toEqual(['verified must be boolean when present']);
-    expect(validateGatewayEvent(withFields({ verified: false }))).toEqual([]);
-    expect(validateGatewayEvent(without('verified'))).toEqual([]);
+    expect(validateGatewayEvent(withFields({ verified: null }), 'original')).toEqual(['verified must be boolean when present']);
+    expect(validateGatewayEvent(withFields({ verified: 'true' }), 'original')).toEqual(['verified must be boolean when present']);
+    expect(validateGatewayEvent(withFields({ verified: 1 }), 'original')).toEqual(['verified must be boolean when present']);
+    expect(validateGatewayEvent(withFields({ verified: false }), 'original')).toEqual([]);
+    expect(validateGatewayEvent(without('verified'), 'original')).toEqual([]);
   });
 
   it('requires a truthy agent_id to be a string', () => {
-    expect(validateGatewayEvent(withFields({ agent_id: 42 }))).toEqual(['agent_id must be a string']);
-    expect(validateGatewayEvent(withFields({ agent_id: ['codex.aint'] }))).toEqual(['agent_id must be a string']);
-    expect(validateGatewayEvent(withFields({ agent_id: { id: 'x' } }))).toEqual(['agent_id must be a string']);
-    expect(validateGatewayEvent(withFields({ agent_id: true }))).toEqual(['agent_id must be a string']);
+    expect(validateGatewayEvent(withFields({ agent_id: 42 }), 'original')).toEqual(['agent_id must be a string']);
+    expect(validateGatewayEvent(withFields({ agent_id: ['codex.aint'] }), 'original')).toEqual(['agent_id must be a string']);
+    expect(validateGatewayEvent(withFields({ agent_id: { id: 'x' } }), 'original')).toEqual(['agent_id must be a string']);
+    expect(validateGatewayEvent(withFields({ agent_id: true }), 'original')).toEqual(['agent_id must be a string']);
     // Python truthiness: these falsy values pass
-    for (const falsy of [false, 0, [], {}]) expect(validateGatewayEvent(withFields({ agent_id: falsy }))).toEqual([]);
+    for (const falsy of [false, 0, [], {}]) expect(validateGatewayEvent(withFields({ agent_id: falsy }), 'original')).toEqual([]);
   });
 
   it('requires a non-null actor_aint to be a string', () => {
-    expect(validateGatewayEvent(withFields({ actor_aint: 7 }))).toEqual(['actor_aint must be a string when present']);
-    expect(validateGatewayEvent(withFields({ actor_aint: null }))).toEqual([]);
-    expect(validateGatewayEvent(without('actor_aint'))).toEqual([]);
+    expect(validateGatewayEvent(withFields({ actor_aint: 7 }), 'original')).toEqual(['actor_aint must be a string when present']);
+    expect(validateGatewayEvent(withFields({ actor_aint: null }), 'original')).toEqual([]);
+    expect(validateGatewayEvent(without('actor_aint'), 'original')).toEqual([]);
   });
 
   it('requires a non-null payload to be an object, and arrays are not objects', () => {
-    expect(validateGatewayEvent(withFields({ payload: [] }))).toEqual(['payload must be an object when present']);
-    expect(validateGatewayEvent(withFields({ payload: 'tool=search' }))).toEqual(['payload must be an object when present']);
-    expect(validateGatewayEvent(withFields({ payload: null }))).toEqual([]);
-    expect(validateGatewayEvent(withFields({ payload: {} }))).toEqual([]);
+    expect(validateGatewayEvent(withFields({ payload: [] }), 'original')).toEqual(['payload must be an object when present']);
+    expect(validateGatewayEvent(withFields({ payload: 'tool=search' }), 'original')).toEqual(['payload must be an object when present']);
+    expect(validateGatewayEvent(withFields({ payload: null }), 'original')).toEqual([]);
+    expect(validateGatewayEvent(withFields({ payload: {} }), 'original')).toEqual([]);
   });
 
   it('reports enum errors first, then the type rules in contract order', () => {
@@ -126,7 +126,7 @@ describe('validateGatewayEvent', () => {
       attestation_layer: 'pgp',
       route_class: 'teleport',
     });
-    expect(validateGatewayEvent(record)).toEqual([
+    expect(validateGatewayEvent(record, 'original')).toEqual([
       `invalid route_class: teleport (expected one of ${ROUTES})`,
       `invalid attestation_layer: pgp (expected one of ${ATTESTATIONS})`,
       'latency_ms must be numeric when present',
@@ -142,11 +142,11 @@ describe('validateGatewayEvent', () => {
 
   it('reads own fields only', () => {
     const inherited = Object.create(valid) as Record<string, unknown>;
-    expect(validateGatewayEvent(inherited)).toEqual(REQUIRED_FIELDS.map((f) => `missing required field: ${f}`));
+    expect(validateGatewayEvent(inherited, 'original')).toEqual(REQUIRED_FIELDS.map((f) => `missing required field: ${f}`));
   });
 
   it('answers a record that is not an object with one message', () => {
-    for (const record of [42, 'text', null, [valid]]) expect(validateGatewayEvent(record)).toEqual(['record must be an object']);
+    for (const record of [42, 'text', null, [valid]]) expect(validateGatewayEvent(record, 'original')).toEqual(['record must be an object']);
   });
 });
 

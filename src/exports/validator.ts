@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import { ATTESTATION_LAYERS, ROUTE_CLASSES } from '../records/cap.js';
+import { GatewayEventSchema } from './gateway-event.js';
 import { COFFEE_POLICIES } from '../policy/coffee.js';
 import { isPlainObject } from '../json.js';
 import { COLLISION_POLICIES } from '../policy/lane.js';
@@ -6,6 +8,8 @@ import { COLLISION_POLICIES } from '../policy/lane.js';
 /**
  * The gateway-event contract check of behaviour.md §9. Messages, their order and the way values
  * are printed match the Python reference byte for byte, because ingest pipelines compare them.
+ * The reference lets through records its own schema rejects; the strict rules (the default) add
+ * the rest of the schema after its checks, and `original` keeps its verdicts exactly.
  */
 
 /** Must be present and neither null nor "" (other falsy values such as 0 or false count as given). */
@@ -52,41 +56,95 @@ const numericWhenGiven = (field: string) => ({
 });
 
 /** Checked in this order after the enums; each rule adds its message when it fails. */
-const TYPE_RULES: readonly { message: string; fails: (record: Fields) => boolean }[] = [
-  ...['latency_ms', 'lane_priority', 'time_diff_seconds', 'diff_threshold_seconds'].map(numericWhenGiven),
+const TYPE_RULES: readonly { field: string; message: string; fails: (record: Fields) => boolean }[] = [
+  ...['latency_ms', 'lane_priority', 'time_diff_seconds', 'diff_threshold_seconds'].map((field) => ({ field, ...numericWhenGiven(field) })),
   // the key alone triggers the check: `"verified": null` is an error
-  { message: 'verified must be boolean when present', fails: (r) => Object.hasOwn(r, 'verified') && typeof r.verified !== 'boolean' },
-  { message: 'agent_id must be a string', fails: (r) => pythonTruthy(get(r, 'agent_id')) && typeof get(r, 'agent_id') !== 'string' },
-  { message: 'actor_aint must be a string when present', fails: (r) => given(r, 'actor_aint') && typeof get(r, 'actor_aint') !== 'string' },
+  { field: 'verified', message: 'verified must be boolean when present', fails: (r) => Object.hasOwn(r, 'verified') && typeof r.verified !== 'boolean' },
+  { field: 'agent_id', message: 'agent_id must be a string', fails: (r) => pythonTruthy(get(r, 'agent_id')) && typeof get(r, 'agent_id') !== 'string' },
+  { field: 'actor_aint', message: 'actor_aint must be a string when present', fails: (r) => given(r, 'actor_aint') && typeof get(r, 'actor_aint') !== 'string' },
   // arrays are not objects
-  { message: 'payload must be an object when present', fails: (r) => given(r, 'payload') && !isPlainObject(get(r, 'payload')) },
+  { field: 'payload', message: 'payload must be an object when present', fails: (r) => given(r, 'payload') && !isPlainObject(get(r, 'payload')) },
 ];
 
+/**
+ * `original`: exactly the reference's checks and verdicts. `strict` (the default): those, then
+ * the rest of the published schema (schemas/gateway-event.v1.schema.json) in the same style.
+ */
+export const VALIDATION_RULES = ['strict', 'original'] as const;
+export type ValidationRules = (typeof VALIDATION_RULES)[number];
+
 /** The errors of one record, in contract order; empty when it is valid. */
-export function validateGatewayEvent(record: unknown): string[] {
+export function validateGatewayEvent(record: unknown, rules: ValidationRules = 'strict'): string[] {
   // The reference assumes a dict; anything else gets one clear message instead of a crash.
   if (!isPlainObject(record)) return ['record must be an object'];
+  const original = originalErrors(record);
+  return rules === 'original' ? original.errors : [...original.errors, ...schemaErrors(record, original.flagged)];
+}
+
+/** The reference's checks, and the fields they found fault with (the strict rules say nothing more about those). */
+function originalErrors(record: Fields): { errors: string[]; flagged: Set<string> } {
+  const flagged = new Set<string>();
   const missing = REQUIRED_FIELDS.flatMap((field) => {
     if (!Object.hasOwn(record, field)) return [`missing required field: ${field}`];
     const value = record[field];
     return value === null || value === '' ? [`required field is empty: ${field}`] : [];
   });
   // Without the required fields the remaining checks would only repeat the same problem.
-  if (missing.length > 0) return missing;
+  if (missing.length > 0) return { errors: missing, flagged: new Set(REQUIRED_FIELDS) };
   const errors: string[] = [];
   for (const [field, allowed] of ENUM_RULES) {
     const value = record[field];
     if (typeof value !== 'string' || !allowed.includes(value)) {
       errors.push(`invalid ${field}: ${pythonStr(value)} (expected one of ${pythonRepr([...allowed].sort())})`);
+      flagged.add(field);
     }
   }
-  for (const rule of TYPE_RULES) if (rule.fails(record)) errors.push(rule.message);
-  return errors;
+  for (const rule of TYPE_RULES) {
+    if (!rule.fails(record)) continue;
+    errors.push(rule.message);
+    flagged.add(rule.field);
+  }
+  return { errors, flagged };
+}
+
+/**
+ * The schema's word for what a field holds, read from the zod schema itself (the one the JSON
+ * Schema file is generated from), so the two cannot drift apart.
+ */
+function expectation(schema: z.ZodType): string | undefined {
+  const def = schema.def as { type: string; innerType?: z.ZodType };
+  if (def.type === 'nullable' && def.innerType) {
+    const inner = expectation(def.innerType);
+    return inner === undefined ? undefined : `${inner} or null`;
+  }
+  return EXPECTATIONS[def.type];
+}
+
+/** Enums and constants are the original's enum checks; these are the plain types. */
+const EXPECTATIONS: Readonly<Record<string, string>> = { string: 'a string', number: 'numeric', boolean: 'boolean', record: 'an object' };
+
+/** In schema order: every field the schema requires, and the type it requires, as `(field, must be …)`. */
+const SCHEMA_RULES = Object.entries(GatewayEventSchema.shape).map(([field, schema]) => ({
+  field,
+  schema: schema as z.ZodType,
+  expected: expectation(schema as z.ZodType),
+}));
+
+/** The schema's checks on fields the original let pass: missing ones first, then wrong types. */
+function schemaErrors(record: Fields, flagged: ReadonlySet<string>): string[] {
+  const missing: string[] = [];
+  const wrong: string[] = [];
+  for (const { field, schema, expected } of SCHEMA_RULES) {
+    if (flagged.has(field)) continue;
+    if (!Object.hasOwn(record, field)) missing.push(`missing required field: ${field}`);
+    else if (!schema.safeParse(record[field]).success) wrong.push(`${field} must be ${expected ?? 'as the schema says'}`);
+  }
+  return [...missing, ...wrong];
 }
 
 /** The errors of a list of records, each prefixed `record[<index>]: `. */
-export function validateGatewayEvents(records: readonly unknown[]): string[] {
-  return records.flatMap((record, index) => validateGatewayEvent(record).map((error) => `record[${index}]: ${error}`));
+export function validateGatewayEvents(records: readonly unknown[], rules: ValidationRules = 'strict'): string[] {
+  return records.flatMap((record, index) => validateGatewayEvent(record, rules).map((error) => `record[${index}]: ${error}`));
 }
 
 // ---- Python rendering: how an f-string `{value}` shows a JSON-decoded value ----

@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { SourceName } from '../../../src/demo-sources.js';
 import { cbomWriter, exportAllWriter, gatewayJsonlWriter, gatewayJsonWriter, governanceWriter } from '../../../src/exports/export-stream.js';
 import { GATEWAY_CONTRACT, gatewayEventsOf, type GatewayEvent } from '../../../src/exports/gateway-event.js';
-import { loadGatewayEvents, validateGatewayEvents } from '../../../src/exports/validator.js';
+import { loadGatewayEvents, validateGatewayEvents, VALIDATION_RULES, type ValidationRules } from '../../../src/exports/validator.js';
 import { CliError, EXIT } from './errors.js';
 import type { CliTools } from './extension.js';
 import { sourceOption } from './options.js';
@@ -33,7 +33,12 @@ export function registerExportCommands(program: Command, tools: CliTools): void 
     .description(`check records against the ${GATEWAY_CONTRACT} contract (exit 0 VALID, 1 INVALID, 2 unreadable)`)
     .option('--input <path>', 'a .json list (or {"gateway_events": [...]}) or JSONL; "-" reads stdin')
     .addOption(sourceOption())
-    .action(async (o: { input?: string; source: SourceName }) => {
+    .addOption(
+      new Option('--rules <rules>', "strict: the original's checks, then the rest of schemas/gateway-event.v1.schema.json; original: exactly the original's verdicts")
+        .choices(VALIDATION_RULES)
+        .default('strict'),
+    )
+    .action(async (o: { input?: string; source: SourceName; rules: ValidationRules }) => {
       let records: unknown[];
       if (o.input !== undefined) {
         const loaded = loadGatewayEvents(tools.readText(o.input), o.input);
@@ -44,7 +49,7 @@ export function registerExportCommands(program: Command, tools: CliTools): void 
         await runCaps({ source: o.source, progress: false }, tools, () => ({ add: (result) => void events.push(...gatewayEventsOf(result)), end: async () => {} }));
         records = events;
       }
-      const errors = validateGatewayEvents(records);
+      const errors = validateGatewayEvents(records, o.rules);
       if (errors.length === 0) {
         out(`VALID\n\nrecords: ${records.length}\ncontract: ${GATEWAY_CONTRACT}\n`);
         return;
