@@ -57,7 +57,7 @@ describe('coffee-lane policy (behaviour.md §5)', () => {
     expect(coffee({ recent_failures: 4.5 }).coffee_lane_policy).toBe('sip_anyway');
   });
   it('row 8: offline signals → offline_fallback naming the signal', () => {
-    expect(coffee({ endpoint_status: 'DOWN' })).toMatchObject({ coffee_lane_policy: 'offline_fallback', coffee_reason: 'DOWN' });
+    expect(coffee({ endpoint_status: 'DOWN' })).toMatchObject({ coffee_lane_policy: 'offline_fallback', coffee_reason: 'down' });
     expect(coffee({ endpoint_status: 'offline' }).coffee_reason).toBe('offline');
     expect(coffee({ http_status: 503 }).coffee_reason).toBe('http_status=503');
     expect(coffee({ consecutive_errors: 3 }).coffee_reason).toBe('consecutive_errors=3');

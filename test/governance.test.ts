@@ -147,12 +147,12 @@ describe('governanceDocument', () => {
     expect(['Codex.AINT', 'Billing-Service', 'factory.robot', 'gateway-controller', 'sam'].map(classify)).toEqual(['ai', 'service', 'device', 'service', 'agent']);
   });
 
-  it('judges verify_valid by the receipt, for both events of a rejected cap', () => {
+  it('judges the executed event by the receipt; the dispatch event knows no receipt yet (observed, valid unless refused on entry)', () => {
     expect(g.usage_events.slice(6, 8).map((e) => e.continuity)).toEqual([
-      { disposition: 'cap-dispatched', verify_valid: false, causal_status: 'reject' },
+      { disposition: 'cap-dispatched', verify_valid: true, causal_status: 'observed' },
       { disposition: 'cap-executed', verify_valid: false, causal_status: 'reject' },
     ]);
-    expect(g.usage_events[10]!.continuity).toEqual({ disposition: 'cap-dispatched', verify_valid: true, causal_status: 'resync-needed' });
+    expect(g.usage_events[10]!.continuity).toEqual({ disposition: 'cap-dispatched', verify_valid: true, causal_status: 'observed' });
     expect(triage!.receipt.outcome).toBe('executed');
     expect(reject!.receipt.outcome).toBe('rejected');
     expect(resync!.receipt.outcome).toBe('resync-needed');

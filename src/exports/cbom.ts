@@ -57,7 +57,7 @@ const CbomObjectSchema = z.object({
       actor: z.string(),
       action_id: z.string(),
       phase: z.enum(['cap-bus', 'executor']),
-      continuation_mode: continuationMode,
+      continuation_mode: continuationMode.nullable().describe('null for cap-dispatched, written before the receipt'),
       notes: z.record(z.string(), z.unknown()),
     }),
   ),

@@ -72,8 +72,8 @@ const GovernanceUsageEventSchema = z.object({
   }),
   continuity: z.object({
     disposition: z.enum(['cap-dispatched', 'cap-executed']),
-    verify_valid: z.boolean().describe('the receipt outcome is not rejected'),
-    causal_status: continuationMode,
+    verify_valid: z.boolean().describe('cap-executed: the receipt outcome is not rejected; cap-dispatched: the seal was not refused on entry'),
+    causal_status: z.union([continuationMode, z.literal('observed')]).describe('the event\'s continuation mode; observed for cap-dispatched, written before the receipt'),
   }),
   evidence: z.object({
     source: z.string(),
@@ -195,10 +195,9 @@ function governanceEvent(event: UsageEvent, result: ExecutionResult): Governance
     },
     continuity: {
       disposition: event.event_type,
-      // judged by the cap's receipt, so a rejected cap's dispatch event does not read as valid either
-      verify_valid: result.receipt.outcome !== 'rejected',
-      // every event here carries its receipt's mode, so the reference's `observed` fallback never applies
-      causal_status: event.continuation_mode,
+      // a dispatch event knows only what was known before execution: whether the seal was refused on entry
+      verify_valid: event.event_type === 'cap-dispatched' ? result.seal?.cap.trust !== 'refused' : result.receipt.outcome !== 'rejected',
+      causal_status: event.continuation_mode ?? 'observed',
     },
     evidence: { source: event.observation_layer, raw_ref: event.event_id, emitter: event.emitter, details: event.details },
   };

@@ -164,6 +164,9 @@ export class CapBus {
         receipt: sealedReceipt?.bytes ? { content_hash: sealedReceipt.content_hash, cose: toBase64(sealedReceipt.bytes) } : null,
         spawned: spawned.map((child) => this.busSealed(child)),
       };
+    } else if (admitted.seal.trust === 'refused') {
+      // a bus that does not seal still records that it refused the cap on entry (the exports say so)
+      result.seal = { cap: admitted.seal, receipt: null, spawned: spawned.map(() => UNSEALED) };
     }
     phases.sink.store(result);
     return result;

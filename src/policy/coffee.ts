@@ -55,7 +55,7 @@ const COFFEE_ROWS: readonly { policy: CoffeePolicy; when: (f: CoffeeFacts) => bo
 /** The endpoint signal of row 8, named by the first signal that fired. */
 function offlineSignal(payload: Record<string, unknown>): string | null {
   const status = payload.endpoint_status;
-  if (typeof status === 'string' && ['offline', 'down'].includes(status.toLowerCase())) return status;
+  if (typeof status === 'string' && ['offline', 'down'].includes(status.toLowerCase())) return status.toLowerCase();
   if (num(payload.http_status) && payload.http_status >= 500) return `http_status=${payload.http_status}`;
   if (num(payload.consecutive_errors) && payload.consecutive_errors >= 3) return `consecutive_errors=${payload.consecutive_errors}`;
   return null;

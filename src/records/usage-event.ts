@@ -37,7 +37,11 @@ export const UsageEventSchema = z
     status: z.string(),
     latency_ms: z.number(),
     verified: z.boolean(),
-    continuation_mode: z.enum(CONTINUATION_MODES).exclude(['resume']),
+    continuation_mode: z
+      .enum(CONTINUATION_MODES)
+      .exclude(['resume'])
+      .nullable()
+      .describe("the receipt's mode on cap-executed; null on cap-dispatched, which is written before there is a receipt"),
     emitter: z.literal('cap-bus-runtime'),
     details: z.record(z.string(), z.unknown()),
   })
@@ -131,6 +135,8 @@ interface EventKind {
   timestamp: string;
   status: string;
   latency_ms: number;
+  /** what the event knew when it was written: no mode before execution */
+  continuation_mode: UsageEvent['continuation_mode'];
   details: Record<string, unknown>;
 }
 
@@ -138,7 +144,7 @@ interface EventKind {
  * One usage event. Written out field by field (not spread from a shared object) because this
  * runs twice per cap and a literal of fixed shape is several times cheaper to build.
  */
-function usageEvent(id: string, kind: EventKind, d: DistributedCap, inferred: Inferred, receipt: CapReceipt, verified: boolean): UsageEvent {
+function usageEvent(id: string, kind: EventKind, d: DistributedCap, inferred: Inferred, verified: boolean): UsageEvent {
   const { cap, lane_policy: policy } = d;
   return {
     event_id: id,
@@ -172,15 +178,15 @@ function usageEvent(id: string, kind: EventKind, d: DistributedCap, inferred: In
     status: kind.status,
     latency_ms: kind.latency_ms,
     verified,
-    continuation_mode: receipt.continuation_mode,
+    continuation_mode: kind.continuation_mode,
     emitter: 'cap-bus-runtime',
     details: kind.details,
   };
 }
 
 /**
- * behaviour.md §8: a cap-dispatched event (stamped when the cap was placed) and a cap-executed
- * event (stamped with the receipt).
+ * behaviour.md §8: a cap-dispatched event (stamped when the cap was placed, so it carries no
+ * continuation mode) and a cap-executed event (stamped with the receipt, carrying its mode).
  */
 export function projectUsage(d: DistributedCap, receipt: CapReceipt, measured: Measurements, ids: IdSource, config: BusConfig): UsageEvent[] {
   const { cap, lane_policy } = d;
@@ -191,6 +197,7 @@ export function projectUsage(d: DistributedCap, receipt: CapReceipt, measured: M
     timestamp: d.evidence[0]?.recorded_at ?? receipt.created_at,
     status: 'queued',
     latency_ms: 0.0,
+    continuation_mode: null,
     details: {
       parent_id: cap.parent_id, causal_rank: d.causal_rank, memory_slot: d.memory_slot, alignment_group: d.alignment_group,
       lane_policy, payload: cap.payload, method: 'POST', coffee_reason: lane_policy.coffee_reason,
@@ -202,6 +209,7 @@ export function projectUsage(d: DistributedCap, receipt: CapReceipt, measured: M
     timestamp: receipt.created_at,
     status: receipt.outcome,
     latency_ms: measured.latency_ms,
+    continuation_mode: receipt.continuation_mode,
     details: {
       parent_id: cap.parent_id, receipt_id: receipt.receipt_id, outcome: receipt.outcome,
       ...(receipt.payload.reason === undefined ? {} : { reason: receipt.payload.reason }),
@@ -210,8 +218,8 @@ export function projectUsage(d: DistributedCap, receipt: CapReceipt, measured: M
     },
   };
   return [
-    usageEvent(`evt_${ids.hex16()}`, dispatched, d, inferred, receipt, measured.verified),
-    usageEvent(`evt_${ids.hex16()}`, executed, d, inferred, receipt, measured.verified),
+    usageEvent(`evt_${ids.hex16()}`, dispatched, d, inferred, measured.verified),
+    usageEvent(`evt_${ids.hex16()}`, executed, d, inferred, measured.verified),
   ];
 }
 
