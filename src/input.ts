@@ -13,6 +13,13 @@ export interface InputProblem {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+const BOM = '\uFEFF';
+
+/** Editors on some platforms start a file with a byte-order mark; it is not part of the JSON. */
+export function withoutBom(text: string): string {
+  return text.startsWith(BOM) ? text.slice(1) : text;
+}
+
 /**
  * Reads cap JSONL (one root per line, blank lines skipped). Every bad line is reported with its
  * number (a cap_id seen before names the line that had it first); good lines are kept, so the
@@ -60,12 +67,15 @@ export class CapIdLedger {
 }
 
 function parseLine(raw: string, line: number, ctx: CapContext): InputEntry | InputProblem | null {
+  // a byte-order mark opens the file only; anywhere else it stays an error, shown visibly
+  if (line === 1) raw = withoutBom(raw);
   if (raw.trim() === '') return null;
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch (error) {
-    return { line, message: `not JSON (${(error as Error).message})` };
+    const bom = raw.startsWith(BOM) ? ' — the line starts with a byte-order mark (U+FEFF)' : '';
+    return { line, message: `not JSON (${JSON.stringify((error as Error).message).slice(1, -1)})${bom}` };
   }
   if (!isPlainObject(value)) return { line, message: 'expected a JSON object (a cap, or {"sealed": "<base64>"})' };
   if ('sealed' in value) {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../adapters/memory/index.js';
-import { makeCap } from '../src/cap.js';
-import { cbomDocument } from '../src/cbom.js';
+import { makeCap } from '../src/records/cap.js';
+import { cbomDocument } from '../src/exports/cbom.js';
 import { manualClock, seededIds } from '../src/clock.js';
-import { deriveCoffee } from '../src/coffee.js';
-import { governanceDocument } from '../src/governance.js';
+import { deriveCoffee } from '../src/policy/coffee.js';
+import { governanceDocument } from '../src/exports/governance.js';
 import { deterministicBus, mixedRun } from './tools/runs.js';
 
 /** Issue 13, items 7 and 8: two slips against behaviour.md §5 and §8. */

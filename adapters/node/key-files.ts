@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { keyFileText, parseKeyFile, parseKeyring, type KeyFile, type Keyring } from '../../src/seal/keys.js';
 
 /** Key files and keyrings on disk; errors are plain Errors naming the file. */
@@ -16,7 +16,8 @@ export const loadKeyring = (path: string): Keyring => parseKeyring(readText(path
 
 /** Writes a key file readable by its owner only; the mode is set before the secret is written. */
 export function writeKeyFile(path: string, keyFile: KeyFile): void {
-  const fd = openSync(path, 'w', 0o600);
+  // never through a symbolic link (a secret written wherever a planted link points)
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
     // An existing file keeps its old mode on open, so tighten it explicitly.
     fchmodSync(fd, 0o600);

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, statSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { toBase64 } from '../../../src/bytes.js';
 import { completeCap, parseCapInput, type Cap } from '../../../src/records/cap.js';
@@ -6,6 +6,7 @@ import { systemClock, randomIds } from '../../../src/clock.js';
 import { CliError, EXIT } from './errors.js';
 import type { CliTools } from './extension.js';
 import { isPlainObject } from '../../../src/json.js';
+import { withoutBom } from '../../../src/input.js';
 import { generateKeyFile, signingKeyFromFile, type Keyring } from '../../../src/seal/keys.js';
 import { loadKeyFile, loadKeyring, writeKeyFile } from '../key-files.js';
 import { keyText, type Sealed } from '../../../src/seal/seal.js';
@@ -22,7 +23,16 @@ function load<T>(loader: (path: string) => T, path: string): T {
 }
 
 export const loadKeyringFile = (path: string): Keyring => load(loadKeyring, path);
-export const loadSigningKey = (path: string) => signingKeyFromFile(load(loadKeyFile, path));
+
+/** Loads a signing key; like ssh, says so when the secret is readable by anyone but its owner. */
+export function loadSigningKey(path: string, warn: (text: string) => void = (text) => process.stderr.write(text)) {
+  const key = signingKeyFromFile(load(loadKeyFile, path));
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    warn(`tibet-cap-bus: warning: key file ${path} is readable by others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${path}\n`);
+  }
+  return key;
+}
 
 /** Seals a cap with a key file; a self-signed cap that names no key names this one. */
 export function sealWithKeyFile(cap: Cap, path: string): Sealed {
@@ -31,10 +41,14 @@ export function sealWithKeyFile(cap: Cap, path: string): Sealed {
   return sealCap(named, key);
 }
 
-/** Sealed bytes from a file: raw COSE_Sign1, or its base64 text. */
-function sealedBytes(raw: Uint8Array): Uint8Array {
+/** Sealed bytes from a file: raw COSE_Sign1, or its standard base64 text; URL-safe base64 is named, not misread as raw bytes. */
+function sealedBytes(raw: Uint8Array): { ok: true; bytes: Uint8Array } | { ok: false; problem: string } {
   const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1').trim();
-  return /^[A-Za-z0-9+/=\s]+$/.test(text) && text.length > 0 ? new Uint8Array(Buffer.from(text, 'base64')) : new Uint8Array(raw);
+  if (/^[A-Za-z0-9+/=\s]+$/.test(text) && text.length > 0) return { ok: true, bytes: new Uint8Array(Buffer.from(text, 'base64')) };
+  if (/^[A-Za-z0-9\-_=\s]+$/.test(text) && /[-_]/.test(text)) {
+    return { ok: false, problem: 'the file is URL-safe base64 (- and _); verify reads raw COSE_Sign1 bytes or standard base64 (+ and /, RFC 4648 §4)' };
+  }
+  return { ok: true, bytes: new Uint8Array(raw) };
 }
 
 export function registerSealCommands(program: Command, tools: CliTools): void {
@@ -45,6 +59,8 @@ export function registerSealCommands(program: Command, tools: CliTools): void {
     .option('--actor <name>', 'the actor this key speaks for')
     .option('--force', 'overwrite an existing file')
     .action((o: { out: string; actor?: string; force?: boolean }) => {
+      // a dangling link "does not exist", yet writing would create its target wherever it points
+      if (lstatOrNull(o.out)?.isSymbolicLink()) throw new CliError(`${o.out} is a symbolic link; a key file is never written through one`);
       if (existsSync(o.out) && !o.force) throw new CliError(`${o.out} exists; pass --force to overwrite it`);
       const keyFile = generateKeyFile(o.actor);
       writeKeyFile(o.out, keyFile);
@@ -61,7 +77,7 @@ export function registerSealCommands(program: Command, tools: CliTools): void {
     .action((o: { key: string; input: string; out?: string; base64?: boolean }) => {
       let value: unknown;
       try {
-        value = JSON.parse(tools.readText(o.input));
+        value = JSON.parse(withoutBom(tools.readText(o.input)));
       } catch (error) {
         if (error instanceof CliError) throw error;
         throw new CliError(`${o.input}: not JSON (${(error as Error).message})`);
@@ -87,7 +103,13 @@ export function registerSealCommands(program: Command, tools: CliTools): void {
       for (const path of paths) {
         const raw = tools.readBytes(path);
         const asJson = parseJson(raw);
-        const report: VerifyReport = isPlainObject(asJson) ? verifyExport(asJson, { keyring, ctx }) : verifySealed(sealedBytes(raw), { keyring, ctx });
+        const sealed = isPlainObject(asJson) ? undefined : sealedBytes(raw);
+        if (sealed?.ok === false) {
+          tools.out(`${path}: ${sealed.problem}\n`);
+          bad++;
+          continue;
+        }
+        const report: VerifyReport = sealed === undefined ? verifyExport(asJson as Record<string, unknown>, { keyring, ctx }) : verifySealed(sealed.bytes, { keyring, ctx });
         for (const problem of report.problems) tools.out(`${path}: ${problem}\n`);
         for (const note of report.notes) tools.out(`${path}: note: ${note}\n`);
         if (report.problems.length > 0) bad++;
@@ -95,6 +117,14 @@ export function registerSealCommands(program: Command, tools: CliTools): void {
       }
       if (bad > 0) throw new CliError('', EXIT.bad);
     });
+}
+
+function lstatOrNull(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
 }
 
 function parseJson(raw: Uint8Array): unknown {
