@@ -53,81 +53,131 @@ export function describePath(path: readonly (string | number)[]): string {
 
 /** Reads `value` as JSON data into a fresh copy; never throws. */
 export function readJsonData(value: unknown, limits: JsonDataLimits = { maxDepth: MAX_PAYLOAD_DEPTH + 1, maxValues: MAX_JSON_VALUES }): JsonDataRead {
-  let count = 0;
-  const open = new Set<object>();
-
-  const copy = (item: unknown, path: string[]): unknown => {
-    if (++count > limits.maxValues) throw new NotJsonData(path, `more than ${limits.maxValues} values`);
-    if (item === null || typeof item === 'boolean') return item;
-    if (typeof item === 'string') {
-      if (LONE_SURROGATE.test(item)) throw new NotJsonData(path, 'a lone UTF-16 surrogate is not well-formed Unicode text');
-      return item;
-    }
-    if (typeof item === 'number') {
-      if (!Number.isFinite(item)) throw new NotJsonData(path, `${item} is not JSON data (numbers must be finite)`);
-      return item;
-    }
-    if (typeof item !== 'object') throw new NotJsonData(path, TYPE_PROBLEMS[typeof item]!);
-    if (open.has(item)) throw new NotJsonData(path, 'a cycle: the value contains itself');
-    if (path.length >= limits.maxDepth) throw new NotJsonData(path, `nested deeper than ${limits.maxDepth - 1} levels`);
-    open.add(item);
-    try {
-      // Array.isArray throws on a revoked Proxy
-      return guarded(path, () => Array.isArray(item)) ? copyArray(item as unknown[], path) : copyObject(item, path);
-    } finally {
-      open.delete(item);
-    }
-  };
-
-  const copyArray = (items: readonly unknown[], path: string[]): unknown[] => {
-    const length = guarded(path, () => items.length);
-    const out: unknown[] = [];
-    for (let i = 0; i < length; i++) {
-      const itemPath = [...path, String(i)];
-      out.push(copy(guarded(itemPath, () => items[i]), itemPath));
-    }
-    return out;
-  };
-
-  const copyObject = (record: object, path: string[]): Record<string, unknown> => {
-    const { keys, symbols, proto } = guarded(path, () => ({
-      keys: Object.keys(record),
-      symbols: Object.getOwnPropertySymbols(record).filter((s) => Object.prototype.propertyIsEnumerable.call(record, s)),
-      proto: Object.getPrototypeOf(record) as object | null,
-    }));
-    if (proto !== Object.prototype && proto !== null) throw new NotJsonData(path, `${kindOf(record, proto)} is not JSON data ${ONLY_JSON}`);
-    if (symbols.length > 0) throw new NotJsonData(path, 'a symbol key is not JSON data (keys are strings)');
-    const out: Record<string, unknown> = {};
-    for (const key of keys) {
-      const keyPath = [...path, key];
-      if (LONE_SURROGATE.test(key)) throw new NotJsonData(keyPath, 'the key has a lone UTF-16 surrogate (not well-formed Unicode text)');
-      // JSON.parse makes `__proto__` an own key; assigning it anywhere else would swap a prototype or vanish
-      if (key === '__proto__') throw new NotJsonData(keyPath, 'the key "__proto__" is refused (it would be dropped or change the object\'s prototype)');
-      const item = guarded(keyPath, () => (record as Record<string, unknown>)[key]);
-      // as in JSON text: a field set to undefined is a field left out
-      if (item !== undefined) out[key] = copy(item, keyPath);
-    }
-    return out;
-  };
-
   try {
-    return { ok: true, value: copy(value, []) };
+    return { ok: true, value: new JsonCopier(limits).copy(value) };
   } catch (error) {
     if (error instanceof NotJsonData) return { ok: false, error: `${describePath(error.path)}: ${error.message}` };
-    // a RangeError from a stack overflow in a hostile getter, or anything else a value threw on the way
+    // anything else a value threw on the way (a RangeError from a hostile getter's own recursion)
     return { ok: false, error: `(record): cannot be read (${errorText(error)})` };
   }
 }
 
-/** Runs a read that may hit a getter or a Proxy trap; what it throws names the path. */
-function guarded<T>(path: string[], read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof NotJsonData) throw error;
-    throw new NotJsonData(path, `cannot be read (${errorText(error)})`);
+/**
+ * One reading. The path is a stack pushed and popped as the walk goes (copied only into an
+ * error), and reads are guarded inline: caps pass through here on every entry point, sealed
+ * ones included, so this stays cheap.
+ */
+class JsonCopier {
+  private count = 0;
+  private readonly path: string[] = [];
+  private readonly open = new Set<object>();
+
+  constructor(private readonly limits: JsonDataLimits) {}
+
+  copy(item: unknown): unknown {
+    if (++this.count > this.limits.maxValues) this.fail(`more than ${this.limits.maxValues} values`);
+    switch (typeof item) {
+      case 'string':
+        if (!isWellFormed(item)) this.fail('a lone UTF-16 surrogate is not well-formed Unicode text');
+        return item;
+      case 'number':
+        if (!Number.isFinite(item)) this.fail(`${item} is not JSON data (numbers must be finite)`);
+        return item;
+      case 'boolean':
+        return item;
+      case 'object':
+        return item === null ? null : this.copyContainer(item);
+      default:
+        return this.fail(TYPE_PROBLEMS[typeof item]!);
+    }
+  }
+
+  private copyContainer(item: object): unknown {
+    if (this.open.has(item)) this.fail('a cycle: the value contains itself');
+    if (this.path.length >= this.limits.maxDepth) this.fail(`nested deeper than ${this.limits.maxDepth - 1} levels`);
+    let isArray: boolean;
+    try {
+      // throws on a revoked Proxy
+      isArray = Array.isArray(item);
+    } catch (error) {
+      return this.unreadable(error);
+    }
+    this.open.add(item);
+    const out = isArray ? this.copyArray(item as unknown[]) : this.copyObject(item);
+    this.open.delete(item);
+    return out;
+  }
+
+  private copyArray(items: readonly unknown[]): unknown[] {
+    let length: number;
+    try {
+      length = items.length;
+    } catch (error) {
+      return this.unreadable(error);
+    }
+    const out: unknown[] = [];
+    for (let i = 0; i < length; i++) {
+      this.path.push(String(i));
+      let item: unknown;
+      try {
+        item = items[i];
+      } catch (error) {
+        this.unreadable(error);
+      }
+      out.push(this.copy(item));
+      this.path.pop();
+    }
+    return out;
+  }
+
+  private copyObject(record: object): Record<string, unknown> {
+    let keys: string[];
+    let proto: object | null;
+    let symbols: symbol[];
+    try {
+      proto = Object.getPrototypeOf(record) as object | null;
+      keys = Object.keys(record);
+      symbols = Object.getOwnPropertySymbols(record);
+    } catch (error) {
+      return this.unreadable(error);
+    }
+    if (proto !== Object.prototype && proto !== null) this.fail(`${kindOf(record, proto)} is not JSON data ${ONLY_JSON}`);
+    if (symbols.length > 0 && symbols.some((s) => Object.prototype.propertyIsEnumerable.call(record, s))) {
+      this.fail('a symbol key is not JSON data (keys are strings)');
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      this.path.push(key);
+      if (!isWellFormed(key)) this.fail('the key has a lone UTF-16 surrogate (not well-formed Unicode text)');
+      // JSON.parse makes `__proto__` an own key; assigning it anywhere else would swap a prototype or vanish
+      if (key === '__proto__') this.fail('the key "__proto__" is refused (it would be dropped or change the object\'s prototype)');
+      let item: unknown;
+      try {
+        item = (record as Record<string, unknown>)[key];
+      } catch (error) {
+        this.unreadable(error);
+      }
+      // as in JSON text: a field set to undefined is a field left out
+      if (item !== undefined) out[key] = this.copy(item);
+      this.path.pop();
+    }
+    return out;
+  }
+
+  private unreadable(error: unknown): never {
+    return this.fail(`cannot be read (${errorText(error)})`);
+  }
+
+  private fail(problem: string): never {
+    throw new NotJsonData([...this.path], problem);
   }
 }
+
+/** Native where the runtime has it (Node 20+, browsers since 2023); the regex says the same. */
+const isWellFormed: (text: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (text) => !LONE_SURROGATE.test(text);
 
 function kindOf(record: object, proto: object): string {
   const tag = Object.prototype.toString.call(record).slice(8, -1);
