@@ -125,3 +125,15 @@ describe('the CLI: limits are named bad lines (exit 2), never exit 70', () => {
     expect(r.err).toContain(':1: payload.__proto__: the key "__proto__" is refused');
   });
 });
+
+describe('--help says the rules and limits', () => {
+  it('trust binding, JSON data limits, duplicates and the replay window', () => {
+    const BIN = new URL('../dist/adapters/node/bin.js', import.meta.url).pathname;
+    const help = spawnSync('node', [BIN, '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('bound by the keyring to every identity the cap names');
+    expect(help).toContain('a self-signed cap may not use a name the keyring binds to other keys');
+    expect(help).toContain(`payload nested at most ${MAX_PAYLOAD_DEPTH} levels, well-formed Unicode, no "__proto__" keys`);
+    expect(help).toContain('a cap_id seen twice in one --input file is a bad line naming both');
+    expect(help).toContain('gets the first receipt and never runs twice');
+  });
+});

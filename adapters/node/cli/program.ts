@@ -11,6 +11,7 @@ import { registerRunCommands } from './run.js';
 import { registerSealCommands } from './seal.js';
 import { wholeNumber } from './options.js';
 import { REPLAY_WINDOW_AGE_MS, REPLAY_WINDOW_SIZE } from '../../../src/replay-window.js';
+import { MAX_PAYLOAD_DEPTH } from '../../../src/json-data.js';
 
 /** What the program needs from its host: how to build a bus, where text goes, which adapters extend it. */
 export interface CliDeps {
@@ -37,7 +38,15 @@ function buildProgram(deps: CliDeps): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 success; 1 what was checked is bad (INVALID, failed verification, cap refused);\n2 usage error or unreadable input (the message names the file and line); 70 internal error.',
+      '\nExit codes: 0 success; 1 what was checked is bad (INVALID, failed verification, cap refused);\n2 usage error or unreadable input (the message names the file and line); 70 internal error.\n' +
+        '\nTrust: a jis cap\'s key must be bound by the keyring to every identity the cap names (actor_id,\n' +
+        'and actor_aint when it differs); a self-signed cap may not use a name the keyring binds to other\n' +
+        'keys. Either is refused as key-not-bound: a rejected receipt, never executed.\n' +
+        `\nInput limits: a cap is JSON data (payload nested at most ${MAX_PAYLOAD_DEPTH} levels, well-formed Unicode,\n` +
+        'no "__proto__" keys); a cap_id seen twice in one --input file is a bad line naming both; a\n' +
+        'byte-order mark on the first line is skipped. A cap_id replayed to a running bus within its\n' +
+        `replay window (--replay-window, default ${REPLAY_WINDOW_SIZE} caps; --replay-window-age, default ${REPLAY_WINDOW_AGE_MS / 1000} s)\n` +
+        'gets the first receipt and never runs twice.',
     )
     .configureOutput({ writeOut: out, writeErr: deps.stderr })
     .exitOverride();
