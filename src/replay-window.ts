@@ -41,6 +41,10 @@ export class ReplayWindow<T> {
     }
   }
 
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
   private expire(): void {
     const cutoff = this.clock.now() - this.limits.ageMs;
     for (const [key, entry] of this.entries) {

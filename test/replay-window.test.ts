@@ -143,3 +143,19 @@ describe('the replay window flags', () => {
     expect(spawnSync('node', [BIN, 'demo', '--replay-window', '0', '--replay-window-age', '30'], { encoding: 'utf8' }).status).toBe(0);
   });
 });
+
+describe('a run that failed', () => {
+  it('is forgotten, so a retry of the cap runs', async () => {
+    let calls = 0;
+    const bus = createMemoryBus({
+      clock: manualClock(0),
+      ids: seededIds(2),
+      phases: { sink: { store: () => { if (++calls === 1) throw new Error('disk full'); } } },
+    });
+    const cap = capOf('cap_retry', bus.context);
+    await expect(bus.runRoots([cap], 1)).rejects.toThrow('disk full');
+    const [again] = await bus.runRoots([cap], 1);
+    expect(again!.usage_events).toHaveLength(2);
+    expect(calls).toBe(2);
+  });
+});

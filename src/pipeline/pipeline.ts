@@ -100,8 +100,8 @@ export class CapBus {
     if (earlier !== undefined) return earlier;
     const result = this.executeOnce(cap, options, admitted);
     const replay = result.then(asReplay);
-    // a failed first run fails its replays too, but is never an unhandled rejection by itself
-    replay.catch(() => undefined);
+    // a run that failed (a bug, not a verdict) decided nothing: a retry of the cap may run it
+    replay.catch(() => this.replays.forget(cap.cap_id));
     this.replays.remember(cap.cap_id, replay);
     return result;
   }
