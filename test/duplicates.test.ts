@@ -32,3 +32,18 @@ describe('duplicate cap_id in one input', () => {
     expect(parseCapLines([bare, bare].join('\n'), ctx).problems).toEqual([]);
   });
 });
+
+describe('the CLI', () => {
+  it('refuses an input with a duplicate cap_id (exit 2, both lines named) and runs nothing', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const path = join(mkdtempSync(join(tmpdir(), 'capbus-dup-')), 'dup.jsonl');
+    writeFileSync(path, [line('cap_a'), line('cap_b'), line('cap_a')].join('\n') + '\n');
+    const r = spawnSync('node', [new URL('../dist/adapters/node/bin.js', import.meta.url).pathname, 'gateway-export', '--input', path], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`tibet-cap-bus: ${path}:3: duplicate cap_id cap_a: line 1 has the same cap_id (a cap runs once)\n`);
+  });
+});
