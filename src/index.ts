@@ -24,6 +24,7 @@ export type { CollisionPolicy, LanePolicy, LaneShape, LanePolicyDerivation } fro
 export { busContext, CapBus, type BusOptions, type RunOptions, type Root } from './pipeline/pipeline.js';
 export { streamChains, DEFAULT_ROOT_WINDOW, type StreamRunOptions } from './pipeline/run-stream.js';
 export type { BusHooks, ExecuteHook } from './pipeline/hooks.js';
+export { DEFAULT_PARTITIONS, MAX_PARTITIONS, fnv1a32, partitionOf } from './partition.js';
 export type {
   PhaseContext,
   CausalHint,
