@@ -8,7 +8,7 @@ import { hookedExecutor, type BusHooks } from './hooks.js';
 import type { CausalHint, Executor, ExecutorVerdict, PhaseContext, Phases, Submission } from './phases.js';
 import { UNSEALED, type CapSeal } from '../records/seal-facts.js';
 import { buildReceipt, executorFailure } from '../records/receipt.js';
-import type { DistributedCap, ExecutionResult } from '../records/result.js';
+import type { AdmittedCap, DistributedCap, ExecutionResult } from '../records/result.js';
 
 export interface BusOptions {
   clock?: Clock;
@@ -61,8 +61,7 @@ export class CapBus {
    * `rejected` with the reason, and its follow-up goes to the triage.reject lane.
    */
   submit(submission: Submission, options: RunOptions = {}): Promise<ExecutionResult> {
-    const admission = this.phases.verify.verify(submission);
-    return this.execute(admission.cap, options, admission);
+    return this.complete(this.admit(submission, options));
   }
 
   /** Runs a cap built in this process (trusted caller, unsealed). Outside input goes through `submit`. */
@@ -70,10 +69,23 @@ export class CapBus {
     return this.execute(cap, options, { seal: UNSEALED });
   }
 
-  private async execute(cap: Cap, options: RunOptions, admitted: Admitted): Promise<ExecutionResult> {
-    const { phases, context } = this;
+  /**
+   * The phases before the lane (verify, place, distribute, inject, align), synchronously, within
+   * one instant. What it returns is plain data: a scaled-out worker hands it to the owner of the
+   * cap's partition, which completes it.
+   */
+  admit(submission: Submission, options: RunOptions = {}): AdmittedCap {
+    const admission = this.phases.verify.verify(submission);
+    return this.place(admission.cap, options, admission);
+  }
+
+  private execute(cap: Cap, options: RunOptions, admitted: Admitted): Promise<ExecutionResult> {
+    return this.complete(this.place(cap, options, admitted));
+  }
+
+  private place(cap: Cap, options: RunOptions, admitted: Admitted): AdmittedCap {
+    const { phases } = this;
     if (phases.seal && admitted.seal.trust === 'unsealed') admitted = { ...admitted, seal: this.hashed(cap) };
-    // the four phases before execution run synchronously, within one instant
     const at = this.stamp();
     const placed = phases.place.place(cap, options.hint ?? {});
     const laned = phases.distribute.distribute(cap, placed.causal_rank);
@@ -81,7 +93,6 @@ export class CapBus {
     const aligned = phases.align.align(cap, laned.lane_id, slot.memory_slot);
     const details = { place: placed.details, distribute: laned.details, inject: slot.details, align: aligned.details };
     const evidence: PhaseEvidence[] = ADMITTING_PHASES.map((phase) => ({ phase, status: PHASE_STATUS[phase], details: details[phase], recorded_at: at }));
-
     const distributed: DistributedCap = {
       cap,
       causal_rank: placed.causal_rank,
@@ -91,11 +102,19 @@ export class CapBus {
       alignment_group: aligned.alignment_group,
       evidence,
     };
+    return { distributed, seal: admitted.seal, refused: admitted.refused ?? null, spawn: options.spawn ?? false };
+  }
+
+  /** Schedules and executes an admitted cap, then builds its receipt, usage and follow-ups. */
+  async complete(admitted: AdmittedCap): Promise<ExecutionResult> {
+    const { phases, context } = this;
+    const { distributed } = admitted;
+    const { cap, evidence } = distributed;
 
     // latency is the executor's own time, measured; time spent queued on the lane is not in it
     let latency_ms = 0;
     const verdict: ExecutorVerdict =
-      admitted.refused !== undefined
+      admitted.refused !== null
         ? this.refuse(distributed, admitted.refused)
         : await phases.schedule.admit(distributed, async () => {
             const started = context.clock.monotonic();
@@ -113,7 +132,7 @@ export class CapBus {
     evidence.push({ phase: 'execute', status: receipt.outcome, details: receipt.payload, recorded_at: receipt.created_at });
 
     const sealedReceipt = phases.seal?.seal(receipt);
-    const spawned = options.spawn
+    const spawned = admitted.spawn
       ? followUpCaps(cap, { receipt_id: receipt.receipt_id, continuation_mode: receipt.continuation_mode, receipt_hash: sealedReceipt?.content_hash ?? null }, context)
       : [];
     const result: ExecutionResult = {
