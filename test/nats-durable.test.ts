@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createInbox, headers as natsHeaders, type KV, type NatsConnection } from 'nats';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryBus } from '../adapters/memory/index.js';
-import { capHeaders, connectCapBus, RECEIPT_BUCKET, startWorker, type Worker } from '../adapters/nats/index.js';
+import { capHeaders, connectCapBus, RECEIPT_BUCKET, memoryBus, startWorker, type Worker } from '../adapters/nats/index.js';
 import { makeCap, type Cap } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
 import { skipNats, sleep, spawnWorker, startNatsServer, waitFor, type NatsServer } from './tools/nats-server.js';
@@ -99,7 +98,7 @@ describe.skipIf(skipNats)('NATS transport: durable mode (JetStream)', () => {
 
   it('stores the receipt by cap_id, answers a re-sent cap with it and never runs a cap twice', async () => {
     const executed: string[] = [];
-    const worker: Worker = await startWorker({ servers: server.url, bus: (hooks) => createMemoryBus({ hooks }), jetstream: { ackWaitMs: 2_000 }, log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
+    const worker: Worker = await startWorker({ servers: server.url, bus: memoryBus(), jetstream: { ackWaitMs: 2_000 }, log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
     cleanups.push(() => worker.stop());
     const client = await connectCapBus({ servers: server.url, durable: true });
     cleanups.push(() => client.close());
@@ -187,7 +186,7 @@ describe.skipIf(skipNats)('NATS transport: durable mode (JetStream)', () => {
 
   it('nats-server restarted in the middle of a durable run: no cap is lost', async () => {
     const executed: string[] = [];
-    const worker = await startWorker({ servers: server.url, bus: (hooks) => createMemoryBus({ hooks }), jetstream: { ackWaitMs: 2_000 }, log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
+    const worker = await startWorker({ servers: server.url, bus: memoryBus(), jetstream: { ackWaitMs: 2_000 }, log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
     cleanups.push(() => worker.stop());
     const caps = Array.from({ length: CAPS }, (_, i) => capOf(i));
     const publishing = publishAll(nc, caps, 16);
