@@ -227,6 +227,8 @@ export class PartitionLeases {
   private async claim(p: number): Promise<boolean> {
     const seen = this.seen.get(partitionKey(p));
     const sentAt = this.now();
+    // judged again now: while earlier claims of this round were awaited, another worker may have taken it
+    if (seen !== undefined && this.fresh(seen, sentAt)) return false;
     try {
       const revision = seen === undefined ? await this.kv.create(partitionKey(p), this.owner) : await this.kv.update(partitionKey(p), this.owner, seen.revision);
       this.leases.set(p, { revision, validUntil: sentAt + this.options.leaseMs, releasing: false });

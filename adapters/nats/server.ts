@@ -127,6 +127,8 @@ class RunningWorker implements Worker {
   private partitionRouter: PartitionRouter | null = null;
   private leases: PartitionLeases | null = null;
   private stopping: Promise<void> | null = null;
+  /** a worker that never got ready says why on its way out, not "stopped" */
+  private ready = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -137,7 +139,7 @@ class RunningWorker implements Worker {
     this.id = settings.id;
     this.subjects = settings.subjects;
     this.closed = nc.closed().then((error) => {
-      log({ level: error ? 'error' : 'info', msg: 'stopped', worker: this.id, ...(error ? { error: error.message } : {}) });
+      if (this.ready) log({ level: error ? 'error' : 'info', msg: 'stopped', worker: this.id, ...(error ? { error: error.message } : {}) });
     });
     void this.watchConnection();
   }
@@ -176,6 +178,7 @@ class RunningWorker implements Worker {
       router.serving = (p) => this.leases!.serving(p);
     }
     const described = await this.mode.start();
+    this.ready = true;
     log({
       level: 'info',
       msg: 'ready',
