@@ -157,6 +157,13 @@ export class DurableMode implements Mode {
     const { cap_id: capId } = arrival;
     const delivery = new Delivery(io, arrival.ack!);
     const replyTo = arrival.meta.reply;
+    // held from the first look on: between our claim reaching the server and its answer reaching us,
+    // another delivery's lookup would find "our claim, not held" and run the cap a second time
+    if (this.held.has(capId)) {
+      delivery.nak(RETRY_MS);
+      return;
+    }
+    this.held.add(capId);
     try {
       const stored = await store.lookup(capId);
       if (stored.state === 'done') {
@@ -167,9 +174,9 @@ export class DurableMode implements Mode {
       let revision: number;
       let doubt = false;
       if (stored.state === 'claimed') {
-        const ownUnrun = stored.claimedBy === io.settings.id && !this.held.has(capId) && !this.unsettled.has(capId);
-        if (!ownUnrun && (this.held.has(capId) || stored.ageMs < this.options.ackWaitMs)) {
-          // another delivery of this cap is (or may still be) in progress: look again once its claim could have lapsed
+        const ownUnrun = stored.claimedBy === io.settings.id && !this.unsettled.has(capId);
+        if (!ownUnrun && stored.ageMs < this.options.ackWaitMs) {
+          // another delivery of this cap may still be in progress elsewhere: look again once its claim could have lapsed
           delivery.nak(Math.max(RETRY_MS, this.options.ackWaitMs - stored.ageMs));
           return;
         }
@@ -185,15 +192,12 @@ export class DurableMode implements Mode {
         }
         revision = claimed;
       }
-      this.held.add(capId);
-      try {
-        await this.settle(arrival, delivery, revision, doubt);
-      } finally {
-        this.held.delete(capId);
-      }
+      await this.settle(arrival, delivery, revision, doubt);
     } catch (error) {
       io.log({ level: 'error', msg: 'durable cap not settled; it will be redelivered', cap_id: capId, error: describe(error), worker: io.settings.id });
       delivery.nak(RETRY_MS);
+    } finally {
+      this.held.delete(capId);
     }
   }
 
