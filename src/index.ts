@@ -8,7 +8,7 @@ export type { Cap, CapInput, CapContext, CapParse } from './records/cap.js';
 export { compareCausal, type CausalKey } from './records/causal.js';
 export { PHASES, PhaseEvidenceSchema, type PhaseName, type PhaseEvidence } from './records/evidence.js';
 export { CapReceiptSchema, type CapReceipt } from './records/receipt.js';
-export { ExecutionResultSchema, DistributedCapSchema, type ExecutionResult, type DistributedCap } from './records/result.js';
+export { AdmittedCapSchema, ExecutionResultSchema, DistributedCapSchema, type AdmittedCap, type ExecutionResult, type DistributedCap } from './records/result.js';
 export { UsageEventSchema, type UsageEvent } from './records/usage-event.js';
 export { CapSealSchema, ResultSealSchema, UNSEALED, type CapSeal, type ResultSeal } from './records/seal-facts.js';
 export type { Details, ExecutorVerdict, Measurements } from './records/verdict.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connect, type KV, type NatsConnection } from 'nats';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RECEIPT_BUCKET } from '../adapters/nats/index.js';
-import { makeCap, type Cap } from '../src/cap.js';
+import { makeCap, type Cap } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
 import { partitionOf } from '../src/partition.js';
 import { allReceipts, publishAll, type Receipt } from './tools/durable.js';

@@ -6,10 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus, EchoExecutor } from '../adapters/memory/index.js';
 import { connectCapBus, memoryBus, startWorker, type Worker, type WorkerParts } from '../adapters/nats/index.js';
 import { guardExecutor, TwinGuard } from '../adapters/twin-guard/index.js';
-import { makeCap } from '../src/cap.js';
+import { makeCap } from '../src/records/cap.js';
 import { isoTimestamp, randomIds, systemClock } from '../src/clock.js';
 import { partitionOf } from '../src/partition.js';
-import type { ExecuteHook } from '../src/pipeline.js';
+import type { ExecuteHook } from '../src/pipeline/hooks.js';
 import { BIN, skipNats, startNatsServer, waitFor, type NatsServer } from './tools/nats-server.js';
 
 const ctx = { clock: systemClock, ids: randomIds() };

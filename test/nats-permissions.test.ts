@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { connectCapBus } from '../adapters/nats/index.js';
-import { makeCap } from '../src/cap.js';
+import { makeCap } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
 import { skipNats, spawnWorker, startNatsServer } from './tools/nats-server.js';
 

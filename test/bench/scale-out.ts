@@ -1,7 +1,7 @@
 import type { KV, NatsConnection } from 'nats';
 import { capHeaders, subjectsFor } from '../../adapters/nats/index.js';
 import { connectNats } from '../../adapters/nats/connection.js';
-import { makeCap, type Cap } from '../../src/cap.js';
+import { makeCap, type Cap } from '../../src/records/cap.js';
 import { randomIds, systemClock } from '../../src/clock.js';
 import { spawnWorker, startNatsServer, waitFor, type SpawnedWorker } from '../tools/nats-server.js';
 import { owners, takeover } from '../tools/partitions.js';

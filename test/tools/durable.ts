@@ -1,6 +1,6 @@
 import type { KV, NatsConnection } from 'nats';
 import { capHeaders } from '../../adapters/nats/index.js';
-import type { Cap } from '../../src/cap.js';
+import type { Cap } from '../../src/records/cap.js';
 import { sleep, waitFor } from './nats-server.js';
 
 /** Helpers of the durable-mode tests: publishing caps into the stream and reading the receipts KV holds. */
