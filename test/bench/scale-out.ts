@@ -5,6 +5,7 @@ import { makeCap, type Cap } from '../../src/records/cap.js';
 import { randomIds, systemClock } from '../../src/clock.js';
 import { spawnWorker, startNatsServer, waitFor, type SpawnedWorker } from '../tools/nats-server.js';
 import { owners, takeover } from '../tools/partitions.js';
+import { inFlightRate, percentile, WINDOW } from './nats.js';
 import type { BenchRow } from './table.js';
 
 /**
@@ -13,7 +14,6 @@ import type { BenchRow } from './table.js';
  * JSON caps (the sealed path is measured in the NATS part); workers are the built bin.
  */
 
-const WINDOW = 256;
 const ROUNDS = 3;
 const HOP_CAPS = 5_000;
 const LOAD_CAPS = 3_000;
@@ -25,21 +25,14 @@ const ctx = { clock: systemClock, ids: randomIds() };
 const headers = capHeaders({ encoding: 'json' });
 
 /** Caps/s of JSON caps sent as requests, WINDOW in flight; every reply must be an executed receipt. */
-async function rate(nc: NatsConnection, prefix: string, caps: readonly Cap[]): Promise<number> {
+function rate(nc: NatsConnection, prefix: string, caps: readonly Cap[]): Promise<number> {
   const subjects = subjectsFor(prefix);
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: WINDOW }, async () => {
-      while (next < caps.length) {
-        const cap = caps[next++]!;
-        const reply = await nc.request(subjects.cap(cap.intent), JSON.stringify(cap), { headers, timeout: 60_000 });
-        const receipt = reply.json<{ outcome?: string }>();
-        if (receipt.outcome !== 'executed') throw new Error(`bench cap not executed: ${JSON.stringify(receipt)}`);
-      }
-    }),
-  );
-  return caps.length / ((performance.now() - started) / 1000);
+  return inFlightRate(caps.length, async (i) => {
+    const cap = caps[i]!;
+    const reply = await nc.request(subjects.cap(cap.intent), JSON.stringify(cap), { headers, timeout: 60_000 });
+    const receipt = reply.json<{ outcome?: string }>();
+    if (receipt.outcome !== 'executed') throw new Error(`bench cap not executed: ${JSON.stringify(receipt)}`);
+  });
 }
 
 async function best(nc: NatsConnection, prefix: string, caps: () => Cap[]): Promise<number> {
@@ -60,7 +53,6 @@ async function spreadOver(leases: KV, workers: number): Promise<void> {
   }, 30_000);
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 export async function benchScaleOut(): Promise<BenchRow[]> {
   const server = await startNatsServer();
