@@ -86,6 +86,17 @@ export interface Worker {
   readonly connection: NatsConnection;
 }
 
+/** Partitioned workers keep leases and twin states in JetStream KV: say so when the server has no JetStream. */
+async function needsJetStream<T>(open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    const text = describe(error);
+    if (!/jetstream not enabled|503/i.test(text)) throw error;
+    throw new Error(`partitioned workers keep their leases and twin states in JetStream KV, and this NATS server has no JetStream (${text}): start nats-server with -js, or serve with --partitions 0`);
+  }
+}
+
 /** KV bucket names are A-Z a-z 0-9 - _: the prefix's dots become underscores (`capbus` gives `capbus-partitions`). */
 export const bucketFor = (prefix: string, what: 'partitions' | 'twin') => `${prefix.replace(/\./g, '_')}-${what}`;
 
@@ -156,7 +167,7 @@ class RunningWorker implements Worker {
     });
     // in-doubt outermost: a cap in doubt is not run, so it is not reported as executing either
     const hooks: BusHooks = { execute: [...(durable ? [durable.inDoubtHook] : []), ...(onExecute ? [reportExecution] : [])] };
-    const twinStore = partitions > 0 ? await KvTwinStore.open(nc.jetstream(), bucketFor(settings.subjects.prefix, 'twin')) : null;
+    const twinStore = partitions > 0 ? await needsJetStream(() => KvTwinStore.open(nc.jetstream(), bucketFor(settings.subjects.prefix, 'twin'))) : null;
     const bus = options.bus({ hooks, twinStore, align: partitions > 0 ? new PartitionedAligner(partitions) : new LocalAligner() });
     this.io = new WorkerIo(nc, bus, settings, log, options.onGatewayEvent, options.observer);
     this.mode = durable ?? new CoreMode(this.io, () => this.router!);
