@@ -28,7 +28,8 @@ export class LocalRouter implements Router {
 /**
  * Partitioned (product.md §7): a cap goes to the owner of its partition over
  * `<prefix>.part.<p>`, as a request the owner answers `taken` at once; with no owner (a
- * hand-over), the sender tries again until one takes it. The owner runs what it takes.
+ * hand-over), the sender tries again until one takes it. The owner runs what it takes. A worker
+ * that owns the partition itself runs the cap without the hop, exactly as if it had taken it.
  */
 export class PartitionRouter implements Router {
   private readonly subscriptions = new Map<number, Subscription>();
@@ -47,6 +48,10 @@ export class PartitionRouter implements Router {
   async deliver(arrival: Arrival, waiting?: () => void): Promise<void> {
     const { nc, subjects } = this.io;
     const p = partitionOf(arrival.admitted.distributed.alignment_group, this.partitions);
+    if (this.serving(p)) {
+      this.start(p, arrival);
+      return;
+    }
     const { encoding, lamport, hop, maxHops, reply } = arrival.meta;
     const headers = capHeaders({ encoding, lamport, hop, maxHops, reply });
     const body = JSON.stringify({ hand_off: arrival.hand_off, cap_id: arrival.cap_id, admitted: arrival.admitted, ack: arrival.ack });
@@ -101,7 +106,11 @@ export class PartitionRouter implements Router {
       return;
     }
     msg.respond(TAKEN);
-    if (this.remembered(arrival.hand_off)) return;
+    if (!this.remembered(arrival.hand_off)) this.start(p, arrival);
+  }
+
+  /** Runs a cap of a partition served here; letting the partition go waits for it. */
+  private start(p: number, arrival: Arrival): void {
     const work = this.run(arrival);
     const running = this.running.get(p) ?? new Set();
     this.running.set(p, running);
