@@ -28,6 +28,8 @@ export interface DurableOptions {
 const DURABLE_DEFAULTS: Required<DurableOptions> = { stream: DEFAULT_STREAM, consumer: DEFAULT_CONSUMER, ackWaitMs: 30_000, maxAckPending: 512, limits: {} };
 /** the shortest wait before a durable cap is looked at again when another delivery of it is in progress */
 const RETRY_MS = 500;
+/** a claim whose worker is alive is in doubt only after this many ack waits (it may have lost the cap without dying) */
+const ALIVE_CLAIM_ACK_WAITS = 10;
 /** how long storing a receipt or publishing follow-ups is retried while NATS recovers */
 const PERSIST_FOR_MS = 30_000;
 
@@ -88,6 +90,8 @@ export class DurableMode implements Mode {
   private messages: ConsumerMessages | null = null;
   private trim: ReturnType<typeof setInterval> | undefined;
   private readonly options: Required<DurableOptions>;
+  /** whether the worker that claimed a cap is alive (partitioned: its heartbeat); unknown: judged by the claim's age alone */
+  claimerAlive: (workerId: string) => boolean = () => false;
 
   constructor(
     private readonly io: () => WorkerIo,
@@ -175,9 +179,12 @@ export class DurableMode implements Mode {
       let doubt = false;
       if (stored.state === 'claimed') {
         const ownUnrun = stored.claimedBy === io.settings.id && !this.unsettled.has(capId);
-        if (!ownUnrun && stored.ageMs < this.options.ackWaitMs) {
+        const { ackWaitMs } = this.options;
+        // a live claimer may still be running it (its partition moved here meanwhile): wait for its receipt
+        const claimerBusy = this.claimerAlive(stored.claimedBy) && stored.ageMs < ackWaitMs * ALIVE_CLAIM_ACK_WAITS;
+        if (!ownUnrun && (stored.ageMs < ackWaitMs || claimerBusy)) {
           // another delivery of this cap may still be in progress elsewhere: look again once its claim could have lapsed
-          delivery.nak(Math.max(RETRY_MS, this.options.ackWaitMs - stored.ageMs));
+          delivery.nak(Math.max(RETRY_MS, ackWaitMs - stored.ageMs));
           return;
         }
         // our own claim of a cap we never ran (an earlier attempt failed before it) runs now; any other is in doubt

@@ -90,6 +90,13 @@ export class PartitionLeases {
     return lease !== undefined && !lease.releasing && this.now() < lease.validUntil;
   }
 
+  /** Whether a worker's heartbeat changed within the lease time (this worker always is). */
+  alive(workerId: string): boolean {
+    if (workerId === this.options.workerId) return true;
+    const seen = this.seen.get(workerKey(workerId));
+    return seen !== undefined && this.fresh(seen, this.now());
+  }
+
   /** The partitions this worker owns, ascending. */
   owned(): number[] {
     return [...this.leases.keys()].sort((a, b) => a - b);

@@ -187,6 +187,7 @@ class RunningWorker implements Worker {
         losing: (p) => router.unserve(p),
       });
       router.serving = (p) => this.leases!.serving(p);
+      if (durable) durable.claimerAlive = (workerId) => this.leases!.alive(workerId);
     }
     const described = await this.mode.start();
     this.ready = true;
