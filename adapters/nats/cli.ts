@@ -16,7 +16,7 @@ import { parseDuration, parseSize } from './quantities.js';
 import { DEFAULT_STREAM_MAX_BYTES } from './stream.js';
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from '../../src/partition.js';
 import { DEFAULT_LEASE_MS } from './leases.js';
-import { DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, DEFAULT_STOP_TIMEOUT_MS, startWorker, type WorkerParts } from './server.js';
+import { DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, DEFAULT_STOP_TIMEOUT_MS, startWorker, type Worker, type WorkerParts } from './server.js';
 import { nodeBackend } from '../node/ed25519.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './subjects.js';
 
@@ -220,7 +220,10 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
         // loaded here, not with the CLI: metrics and HTTP cost start-up time every other command would pay
         const { startOperations } = await import('../ops/index.js');
         // HTTP first: a bad or taken address fails before anything connects
-        const ops = await usage(() => startOperations({ http: o.http, log }));
+        let serving: Worker | undefined;
+        // stats and /readyz show the partitions this worker owns now
+        const partitions = () => (o.partitions === 0 ? { partitioned: false as const } : { partitioned: true as const, count: o.partitions, owned: serving?.owned() ?? [] });
+        const ops = await usage(() => startOperations({ http: o.http, log, partitions }));
         let cliBus: CliBus | undefined;
         const bus = (parts: WorkerParts) => {
           cliBus = tools.composeBus(flags, { hooks: parts.hooks, phases: { align: parts.align }, ...(parts.twinStore ? { twinStore: parts.twinStore } : {}) });
@@ -247,6 +250,7 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
           await ops.close();
           throw error;
         });
+        serving = worker;
         await usage(() => ops.attach(worker, { queue: o.queue, mode: o.jetstream ? 'jetstream' : 'core' })).catch(async (error: unknown) => {
           await worker.stop();
           await ops.close();
