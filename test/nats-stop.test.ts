@@ -6,6 +6,8 @@ describe.skipIf(skipNats)('serve stops within --stop-timeout', () => {
     const server = await startNatsServer();
     try {
       const worker = await spawnWorker(['--nats', server.url, '--stop-timeout', '1500']);
+      // serve installs its signal handlers after "ready" (the operations adapter attaches first)
+      await new Promise((done) => setTimeout(done, 1_000));
       await server.stop();
       const exited = new Promise<number | null>((done) => worker.proc.once('exit', (code) => done(code)));
       const signalled = performance.now();
