@@ -8,7 +8,7 @@ export type { Cap, CapInput, CapContext, CapParse, CapInputParse } from './recor
 export { compareCausal, type CausalKey } from './records/causal.js';
 export { PHASES, PhaseEvidenceSchema, type PhaseName, type PhaseEvidence } from './records/evidence.js';
 export { CapReceiptSchema, type CapReceipt } from './records/receipt.js';
-export { ExecutionResultSchema, DistributedCapSchema, type ExecutionResult, type DistributedCap } from './records/result.js';
+export { AdmittedCapSchema, ExecutionResultSchema, DistributedCapSchema, type AdmittedCap, type ExecutionResult, type DistributedCap } from './records/result.js';
 export { UsageEventSchema, type UsageEvent } from './records/usage-event.js';
 export { CapSealSchema, ResultSealSchema, UNSEALED, type CapSeal, type ResultSeal } from './records/seal-facts.js';
 export type { Details, ExecutorVerdict, Measurements } from './records/verdict.js';
@@ -24,6 +24,7 @@ export type { CollisionPolicy, LanePolicy, LaneShape, LanePolicyDerivation } fro
 export { busContext, CapBus, type BusOptions, type RunOptions, type Root } from './pipeline/pipeline.js';
 export { streamChains, DEFAULT_ROOT_WINDOW, type StreamRunOptions } from './pipeline/run-stream.js';
 export type { BusHooks, ExecuteHook } from './pipeline/hooks.js';
+export { DEFAULT_PARTITIONS, MAX_PARTITIONS, fnv1a32, partitionOf } from './partition.js';
 export type {
   PhaseContext,
   CausalHint,

@@ -3,75 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createInbox, headers as natsHeaders, type KV, type NatsConnection } from 'nats';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryBus } from '../adapters/memory/index.js';
-import { capHeaders, connectCapBus, RECEIPT_BUCKET, startWorker, type Worker } from '../adapters/nats/index.js';
+import { capHeaders, connectCapBus, RECEIPT_BUCKET, memoryBus, startWorker, type Worker } from '../adapters/nats/index.js';
 import { makeCap, type Cap } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
+import { allReceipts, publishAll, type Receipt } from './tools/durable.js';
 import { skipNats, sleep, spawnWorker, startNatsServer, waitFor, type NatsServer } from './tools/nats-server.js';
 
 const CAPS = 2_000;
 const ctx = { clock: systemClock, ids: randomIds() };
 const capOf = (i: number): Cap => makeCap({ actor_id: 'codex.aint', intent: 'agent.tool.high', authority_ref: 'sam:durable', payload: { i } }, ctx);
-
-type Receipt = { cap_id: string; receipt_id: string; outcome: string; continuation_mode: string; payload: { reason?: string } };
-
-/**
- * What the KV bucket holds for each cap: a receipt, a claim, or nothing (no entry). Each key is
- * read directly: kv.keys() ends only on a message the server marks as the last one pending, and
- * nats-server 2.9 sometimes miscounts that when keys are replaced as the lister starts (a worker
- * settling its last caps), so the lister then waits for ever and the poll never returns.
- */
-async function storedReceipts(kv: KV, caps: readonly Cap[]): Promise<Map<string, Receipt | 'claim'>> {
-  const out = new Map<string, Receipt | 'claim'>();
-  let next = 0;
-  const lane = async () => {
-    while (next < caps.length) {
-      const capId = caps[next++]!.cap_id;
-      const entry = await kv.get(capId);
-      if (!entry || entry.operation !== 'PUT') continue;
-      const record = entry.json<Receipt & { claimed_by?: string }>();
-      out.set(capId, record.claimed_by ? 'claim' : record);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, lane));
-  return out;
-}
-
-/** Waits until every cap has a stored receipt (no claim left, nothing missing) and returns them. */
-async function allReceipts(kv: KV, caps: readonly Cap[]): Promise<Map<string, Receipt | 'claim'>> {
-  let stored = new Map<string, Receipt | 'claim'>();
-  await waitFor(
-    'a stored receipt for every cap',
-    async () => {
-      stored = await storedReceipts(kv, caps);
-      return stored.size === caps.length && [...stored.values()].every((v) => v !== 'claim');
-    },
-    60_000,
-    250,
-  );
-  return stored;
-}
-
-/** Publishes caps into the stream (Nats-Msg-Id = cap_id), retrying each until JetStream has it. */
-async function publishAll(nc: NatsConnection, caps: readonly Cap[], concurrency = 64): Promise<void> {
-  const js = nc.jetstream();
-  let next = 0;
-  const lane = async () => {
-    while (next < caps.length) {
-      const cap = caps[next++]!;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await js.publish(`capbus.cap.${cap.intent}`, JSON.stringify(cap), { msgID: cap.cap_id, headers: capHeaders({ encoding: 'json' }), timeout: 2_000 });
-          break;
-        } catch (error) {
-          if (attempt > 100) throw error;
-          await sleep(100); // the server is restarting: the same Nats-Msg-Id keeps a retry from storing it twice
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
-}
 
 describe.skipIf(skipNats)('NATS transport: durable mode (JetStream)', () => {
   let server: NatsServer;
@@ -99,7 +39,7 @@ describe.skipIf(skipNats)('NATS transport: durable mode (JetStream)', () => {
 
   it('stores the receipt by cap_id, answers a re-sent cap with it and never runs a cap twice', async () => {
     const executed: string[] = [];
-    const worker: Worker = await startWorker({ servers: server.url, bus: (hooks) => createMemoryBus({ hooks }), jetstream: { ackWaitMs: 2_000 }, log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
+    const worker: Worker = await startWorker({ servers: server.url, bus: memoryBus(), jetstream: { ackWaitMs: 2_000 }, log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
     cleanups.push(() => worker.stop());
     const client = await connectCapBus({ servers: server.url, durable: true });
     cleanups.push(() => client.close());
@@ -187,7 +127,7 @@ describe.skipIf(skipNats)('NATS transport: durable mode (JetStream)', () => {
 
   it('nats-server restarted in the middle of a durable run: no cap is lost', async () => {
     const executed: string[] = [];
-    const worker = await startWorker({ servers: server.url, bus: (hooks) => createMemoryBus({ hooks }), jetstream: { ackWaitMs: 2_000 }, log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
+    const worker = await startWorker({ servers: server.url, bus: memoryBus(), jetstream: { ackWaitMs: 2_000 }, log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
     cleanups.push(() => worker.stop());
     const caps = Array.from({ length: CAPS }, (_, i) => capOf(i));
     const publishing = publishAll(nc, caps, 16);

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Msg } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryBus } from '../adapters/memory/index.js';
-import { connectCapBus, startWorker } from '../adapters/nats/index.js';
+import { connectCapBus, memoryBus, startWorker } from '../adapters/nats/index.js';
 import { makeCap } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
 import { generateKeyFile, signingKeyFromFile } from '../src/seal/keys.js';
@@ -46,13 +45,15 @@ describe.skipIf(skipNats)('NATS transport: one queue group, two worker processes
     const executedHere: string[] = [];
     const local = await startWorker({
       servers: server.url,
-      bus: (hooks) => createMemoryBus({ busKey: signingKeyFromFile(keyData), hooks }),
+      bus: memoryBus({ busKey: signingKeyFromFile(keyData) }),
+      // unpartitioned: the worker that takes a cap runs it, which is what spreads here (nats-partitions tests the partitioned deployment)
+      partitions: 0,
       log: () => {},
       onExecute: (cap) => executedHere.push(cap.cap_id),
     });
     const executedLog = join(dir, 'executed.log');
     const gatewayLog = join(dir, 'gateway.jsonl');
-    const remote = await spawnWorker(['--nats', server.url, '--bus-key', keyFile, '--executed-log', executedLog, '--gateway-log', gatewayLog]);
+    const remote = await spawnWorker(['--nats', server.url, '--bus-key', keyFile, '--executed-log', executedLog, '--gateway-log', gatewayLog, '--partitions', '0']);
 
     const watcher = await connect({ servers: server.url });
     const receipts = new Map<string, { outcome: string }[]>();

@@ -1,10 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, headers as natsHeaders, type Msg, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryBus } from '../adapters/memory/index.js';
-import { CapBusError, connectCapBus, emitOverNats, startWorker, type CapBusClient, type LogRecord, type Worker } from '../adapters/nats/index.js';
+import { CapBusError, connectCapBus, emitOverNats, memoryBus, startWorker, type CapBusClient, type LogRecord, type Worker } from '../adapters/nats/index.js';
 import { makeCap, type Cap, type CapInput } from '../src/records/cap.js';
-import type { BusHooks } from '../src/pipeline/hooks.js';
 import { randomIds, systemClock } from '../src/clock.js';
 import { signingKeyFromSeed } from '../src/seal/keys.js';
 import { CapReceiptSchema, type CapReceipt } from '../src/records/receipt.js';
@@ -34,7 +32,7 @@ describe.skipIf(skipNats)('NATS transport: JSON round trips', () => {
     server = await startNatsServer();
     worker = await startWorker({
       servers: server.url,
-      bus: (hooks) => createMemoryBus({ hooks }),
+      bus: memoryBus(),
       log: (record) => logs.push(record),
       onExecute: (cap) => executed.push(cap.cap_id),
     });
@@ -147,7 +145,7 @@ describe.skipIf(skipNats)('NATS transport: JSON round trips', () => {
   });
 
   it('refuses caps over its size limit', async () => {
-    const strict = await startWorker({ servers: server.url, prefix: 'strict', bus: (hooks) => createMemoryBus({ hooks }), maxBytes: 2048, log: () => {} });
+    const strict = await startWorker({ servers: server.url, prefix: 'strict', bus: memoryBus(), maxBytes: 2048, log: () => {} });
     const strictClient = await connectCapBus({ servers: server.url, prefix: 'strict' });
     try {
       await expect(strictClient.emit(capOf({ payload: { blob: 'x'.repeat(4096) } }))).rejects.toMatchObject({ code: 'too-large' });
@@ -171,15 +169,13 @@ describe.skipIf(skipNats)('NATS transport: JSON round trips', () => {
     const cap = capOf();
     await expect(emitOverNats(cap, { servers: [server.url] })).resolves.toMatchObject({ cap_id: cap.cap_id, outcome: 'executed' });
     await expect(emitOverNats(capOf(), { servers: [server.url], prefix: 'nobody', timeoutMs: 2000 })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/^no-worker/) });
-    const strict = await startWorker({ servers: server.url, prefix: 'tiny', bus: (hooks) => createMemoryBus({ hooks }), maxBytes: 100, log: () => {} });
+    const strict = await startWorker({ servers: server.url, prefix: 'tiny', bus: memoryBus(), maxBytes: 100, log: () => {} });
     await expect(emitOverNats(capOf(), { servers: [server.url], prefix: 'tiny' })).rejects.toMatchObject({ exitCode: 1, message: expect.stringMatching(/^too-large/) });
     await strict.stop();
   });
 
   it('finishes caps in flight when stopped, then drains', async () => {
-    const slow = (hooks: BusHooks) =>
-      createMemoryBus({
-        hooks,
+    const slow = memoryBus({
         phases: { execute: { execute: () => new Promise((resolve) => setTimeout(() => resolve({}), 300)) } },
       });
     const draining = await startWorker({ servers: server.url, prefix: 'slow', bus: slow, log: () => {} });

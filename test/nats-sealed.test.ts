@@ -1,7 +1,6 @@
 import { connect, headers as natsHeaders, type Msg, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryBus } from '../adapters/memory/index.js';
-import { connectCapBus, startWorker, type CapBusClient, type Worker } from '../adapters/nats/index.js';
+import { connectCapBus, memoryBus, startWorker, type CapBusClient, type Worker } from '../adapters/nats/index.js';
 import { makeCap, type Cap, type CapInput } from '../src/records/cap.js';
 import { randomIds, systemClock } from '../src/clock.js';
 import { signingKeyFromSeed } from '../src/seal/keys.js';
@@ -37,8 +36,8 @@ describe.skipIf(skipNats)('NATS transport: sealed caps', () => {
   beforeAll(async () => {
     server = await startNatsServer();
     const keyring = { actors: { 'codex.aint': [keyText(sender.publicKey)] } };
-    worker = await startWorker({ servers: server.url, bus: (hooks) => createMemoryBus({ busKey, keyring, hooks }), log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
-    strictWorker = await startWorker({ servers: server.url, prefix: 'strict', bus: (hooks) => createMemoryBus({ busKey, allowUnsealed: false, hooks }), log: () => {} });
+    worker = await startWorker({ servers: server.url, bus: memoryBus({ busKey, keyring }), log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
+    strictWorker = await startWorker({ servers: server.url, prefix: 'strict', bus: memoryBus({ busKey, allowUnsealed: false }), log: () => {} });
     client = await connectCapBus({ servers: server.url, busKey: keyText(busKey.publicKey) });
     raw = await connect({ servers: server.url });
   }, 30_000);

@@ -103,7 +103,8 @@ describe.skipIf(skipNats)('a serve worker as a NATS service, with health and met
     expect(stats.refusals).toEqual({ 'bad-json': 1 });
     expect(stats.average_processing_ms).toBeGreaterThan(0);
     const all = (await nc.request('$SRV.STATS.capbus', '', { timeout: 2_000 })).json<ServiceStats>();
-    expect(all.endpoints!.find((e) => e.subject === 'capbus.svc.part.status')!.data).toMatchObject({ partitions: { partitioned: false } });
+    // one worker of a partitioned deployment (the default) owns all 16 partitions
+    expect(all.endpoints!.find((e) => e.subject === 'capbus.svc.part.status')!.data).toMatchObject({ partitions: { partitioned: true, count: 16, owned: Array.from({ length: 16 }, (_, p) => p) } });
     // the status endpoint answers the same facts on request
     expect((await nc.request('capbus.svc.cap.status', '', { timeout: 2_000 })).json()).toMatchObject({ family: 'cap', caps: stats.caps });
 
@@ -150,7 +151,7 @@ describe.skipIf(skipNats)('a serve worker as a NATS service, with health and met
 
   it('/healthz and /readyz follow the NATS connection; a reconnect is counted', async () => {
     expect(JSON.parse((await get(`${http}/healthz`)).text)).toEqual({ status: 'ok', nats: 'connected' });
-    expect(JSON.parse((await get(`${http}/readyz`)).text)).toMatchObject({ status: 'ready', serving: true, partitions: { partitioned: false } });
+    expect(JSON.parse((await get(`${http}/readyz`)).text)).toMatchObject({ status: 'ready', serving: true, partitions: { partitioned: true, count: 16 } });
     await client.close();
     await nc.close();
     await server.stop();

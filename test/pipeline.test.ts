@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryBus, ImmediateScheduler } from '../adapters/memory/index.js';
 import { makeCap } from '../src/records/cap.js';
 import { manualClock, seededIds } from '../src/clock.js';
-import { ExecutionResultSchema } from '../src/records/result.js';
+import { AdmittedCapSchema, ExecutionResultSchema } from '../src/records/result.js';
 import { T0 } from './helpers.js';
 
 const bus = (seed = 1) => createMemoryBus({ clock: manualClock(T0), ids: seededIds(seed) });
@@ -105,5 +105,17 @@ describe('a failing executor', () => {
       expect(results[1]!.receipt.payload.reason).toBe('executor-error: device on fire');
       expect(results[2]!.distributed.cap.intent).toBe('agent.plan.triage.resync');
     }
+  });
+
+  it('admit gives plain data that completes elsewhere as submit would complete it here', async () => {
+    const cap = plan(bus(), { continuation_mode: 'fork' });
+    const direct = await bus(7).submit({ cap }, { spawn: true });
+    const admitted = bus(7).admit({ cap }, { spawn: true });
+    const travelled = AdmittedCapSchema.parse(JSON.parse(JSON.stringify(admitted)));
+    expect(travelled).toEqual(admitted);
+    expect(admitted.distributed.evidence.map((e) => e.phase)).toEqual(['place', 'distribute', 'inject', 'align']);
+    const completed = await bus(7).complete(travelled);
+    expect(completed.receipt.payload).toEqual(direct.receipt.payload);
+    expect(completed.spawned_caps.map((c) => c.intent)).toEqual(direct.spawned_caps.map((c) => c.intent));
   });
 });

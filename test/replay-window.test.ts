@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus, EchoExecutor } from '../adapters/memory/index.js';
-import { connectCapBus, startWorker, type CapBusClient, type Worker } from '../adapters/nats/index.js';
+import { connectCapBus, memoryBus, startWorker, type CapBusClient, type Worker } from '../adapters/nats/index.js';
 import { makeCap, type Cap } from '../src/records/cap.js';
 import { manualClock, seededIds } from '../src/clock.js';
 import { signingKeyFromSeed } from '../src/seal/keys.js';
@@ -111,7 +111,7 @@ describe.skipIf(skipNats)('replays over NATS (core mode)', () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
-    worker = await startWorker({ servers: server.url, bus: (hooks) => createMemoryBus({ busKey, hooks }), log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
+    worker = await startWorker({ servers: server.url, bus: memoryBus({ busKey }), log: () => {}, onExecute: (cap) => executed.push(cap.cap_id) });
     client = await connectCapBus({ servers: server.url, busKey: keyText(busKey.publicKey) });
   }, 30_000);
 

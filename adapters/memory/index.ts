@@ -5,7 +5,7 @@ import type { LanePolicyDerivation } from '../../src/policy/lane.js';
 import type { Keyring } from '../../src/seal/keys.js';
 import type { Ed25519Backend, SigningKey } from '../../src/seal/seal.js';
 import { KeySealer, SealVerifier } from '../seal/index.js';
-import { LocalAligner } from './aligner.js';
+import { LocalAligner, PartitionedAligner } from './aligner.js';
 import { IntentDistributor } from './distributor.js';
 import { EchoExecutor } from './executor.js';
 import { MemorySlotInjector } from './injector.js';
@@ -15,7 +15,7 @@ import { MemorySink } from './sink.js';
 import { ImmediateScheduler } from './scheduler.js';
 import { LaneMux } from '../mux/index.js';
 
-export { ImmediateScheduler, LocalAligner, IntentDistributor, EchoExecutor, MemorySlotInjector, LamportPlacer, MemorySink, usageProjector };
+export { ImmediateScheduler, LocalAligner, PartitionedAligner, IntentDistributor, EchoExecutor, MemorySlotInjector, LamportPlacer, MemorySink, usageProjector };
 export { DiscardSink } from './sink.js';
 export { realTimer, MAX_DURATION_MS, type Timer } from './executor.js';
 

@@ -3,7 +3,6 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Cap } from '../../src/records/cap.js';
 import { CliError, EXIT } from '../node/cli/errors.js';
 import { cliExtension, type CliBus, type CliTools, type SealFlags } from '../node/cli/extension.js';
-import type { BusHooks } from '../../src/pipeline/hooks.js';
 import { parseListenAddress } from '../ops/listen-address.js';
 import { sortedJson } from '../../src/json.js';
 import type { CapReceipt } from '../../src/records/receipt.js';
@@ -15,7 +14,9 @@ import { NATS_ENV, loginFromEnv, serversFromEnv, splitServers } from './env.js';
 import { leveledLogger, LOG_LEVELS, type LogLevel } from './log.js';
 import { parseDuration, parseSize } from './quantities.js';
 import { DEFAULT_STREAM_MAX_BYTES } from './stream.js';
-import { DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, startWorker } from './server.js';
+import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from '../../src/partition.js';
+import { DEFAULT_LEASE_MS } from './leases.js';
+import { DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, DEFAULT_STOP_TIMEOUT_MS, startWorker, type Worker, type WorkerParts } from './server.js';
 import { nodeBackend } from '../node/ed25519.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './subjects.js';
 
@@ -38,6 +39,9 @@ interface ServeFlags extends ConnectionFlags, SealFlags {
   gatewayLog?: string;
   executedLog?: string;
   allowUnsealed?: boolean;
+  partitions: number;
+  leaseMs: number;
+  stopTimeout: number;
   logLevel: LogLevel;
   http?: { host: string; port: number };
   streamMaxAge?: number;
@@ -196,6 +200,9 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
     .option('--consumer <name>', 'durable consumer name (--jetstream)', DEFAULT_CONSUMER)
     .option('--ack-wait <ms>', 'JetStream redelivery delay of unacknowledged caps (--jetstream; default 30000)', intFlag('--ack-wait', 100, 3_600_000))
     .option('--max-ack-pending <n>', 'caps in progress at once across the consumer; also the most a crash leaves in doubt (--jetstream; default 512)', intFlag('--max-ack-pending', 1, 100_000))
+    .option('--partitions <n>', 'partitions of the deployment, the same on every worker (recorded in KV; a worker with another count refuses to start); 0: none, each worker schedules what it takes on lanes of its own', intFlag('--partitions', 0, MAX_PARTITIONS), DEFAULT_PARTITIONS)
+    .option('--lease-ms <ms>', 'how long a partition stays with a worker that stopped renewing it (killed, cut off) before others take it over', intFlag('--lease-ms', 100, 600_000), DEFAULT_LEASE_MS)
+    .option('--stop-timeout <ms>', 'after SIGTERM/SIGINT, how long to finish caps in flight before exiting regardless (also when NATS is gone)', intFlag('--stop-timeout', 0, 3_600_000), DEFAULT_STOP_TIMEOUT_MS)
     .option('--gateway-log <file>', 'append every gateway event as JSONL')
     .option('--executed-log <file>', 'append the cap_id of every cap as it starts executing (audit trail)')
     .option('--stream-max-age <duration>', 'remove caps older than this from the stream, acknowledged or not, e.g. 7d (--jetstream; default 0: no age limit)', quantity(parseDuration))
@@ -213,10 +220,13 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
         // loaded here, not with the CLI: metrics and HTTP cost start-up time every other command would pay
         const { startOperations } = await import('../ops/index.js');
         // HTTP first: a bad or taken address fails before anything connects
-        const ops = await usage(() => startOperations({ http: o.http, log }));
+        let serving: Worker | undefined;
+        // stats and /readyz show the partitions this worker owns now
+        const partitions = () => (o.partitions === 0 ? { partitioned: false as const } : { partitioned: true as const, count: o.partitions, owned: serving?.owned() ?? [] });
+        const ops = await usage(() => startOperations({ http: o.http, log, partitions }));
         let cliBus: CliBus | undefined;
-        const bus = (hooks: BusHooks) => {
-          cliBus = tools.composeBus(flags, hooks);
+        const bus = (parts: WorkerParts) => {
+          cliBus = tools.composeBus(flags, { hooks: parts.hooks, phases: { align: parts.align }, ...(parts.twinStore ? { twinStore: parts.twinStore } : {}) });
           ops.watch(cliBus.view);
           return cliBus.bus;
         };
@@ -229,6 +239,9 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
             maxBytes: o.maxBytes,
             log,
             jetstream: o.jetstream ? { consumer: o.consumer, ackWaitMs: o.ackWait, maxAckPending: o.maxAckPending, limits: { maxAgeMs: o.streamMaxAge, maxBytes: o.streamMaxBytes } } : false,
+            partitions: o.partitions,
+            leaseMs: o.leaseMs,
+            stopTimeoutMs: o.stopTimeout,
             onGatewayEvent: gatewayLog && ((event) => gatewayLog.write(sortedJson(event))),
             onExecute: executedLog && ((cap) => executedLog.write(cap.cap_id)),
             observer: ops.observer,
@@ -237,6 +250,7 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
           await ops.close();
           throw error;
         });
+        serving = worker;
         await usage(() => ops.attach(worker, { queue: o.queue, mode: o.jetstream ? 'jetstream' : 'core' })).catch(async (error: unknown) => {
           await worker.stop();
           await ops.close();

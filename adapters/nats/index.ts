@@ -1,5 +1,8 @@
 /** NATS transport (product.md §4): a bus worker, a client library and their CLI commands. */
-export { startWorker, DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, DEFAULT_STREAM, type DurableOptions, type Worker, type WorkerOptions } from './server.js';
+export { startWorker, memoryBus, bucketFor, DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, DEFAULT_STOP_TIMEOUT_MS, DEFAULT_STREAM, type DurableOptions, type Worker, type WorkerOptions, type WorkerParts } from './server.js';
+export { DEFAULT_LEASE_MS } from './leases.js';
+export { KvTwinStore } from './twin-store.js';
+export { HandOffSchema, type HandOff } from './hand-off.js';
 export { connectCapBus, CapBusError, readReceiptReply, type CapBusClient, type ClientOptions, type EmitOptions } from './client.js';
 export { natsCli, emitOverNats, type NatsEmitOptions } from './cli.js';
 export { connectionOptions, DEFAULT_SERVER, type NatsConnectOptions } from './connection.js';

@@ -60,6 +60,7 @@ export class ReceiptStore {
   }
 }
 
-function isWrongRevision(error: unknown): boolean {
+/** JetStream KV: the key's revision was not the one a create or update expected (another writer was first). */
+export function isWrongRevision(error: unknown): boolean {
   return (error as { api_error?: { err_code?: number } }).api_error?.err_code === WRONG_LAST_SEQUENCE;
 }

@@ -12,6 +12,8 @@ export type RefusalCode =
   | 'bad-json'
   | 'bad-cap'
   | 'bad-cose'
+  /** the worker stopped before the cap's partition had an owner: nothing ran, send it again */
+  | 'unavailable'
   | 'internal';
 
 export class Refused extends Error {

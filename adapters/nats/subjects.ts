@@ -11,6 +11,8 @@ export interface Subjects {
   readonly caps: string;
   readonly gateway: string;
   cap(intent: string): string;
+  /** where caps of partition p go to its owner (workers only: senders may not publish there) */
+  part(partition: number): string;
   receipt(capId: string): string;
   /** the intent part of a cap subject (unchecked), or null when the subject is not a cap subject */
   intentOf(subject: string): string | null;
@@ -25,6 +27,7 @@ export function subjectsFor(prefix: string = DEFAULT_PREFIX): Subjects {
     caps: `${capHead}>`,
     gateway: `${prefix}.event.gateway`,
     cap: (intent) => capHead + intent,
+    part: (partition) => `${prefix}.part.${partition}`,
     receipt: (capId) => `${prefix}.receipt.${capId}`,
     intentOf: (subject) => (subject.startsWith(capHead) ? subject.slice(capHead.length) : null),
   };

@@ -1,7 +1,7 @@
-import type { BusPart, CliBus, CliExtension, CliTools, SealFlags } from './cli/extension.js';
+import type { BusPart, CliBus, CliExtension, CliTools, HostParts, SealFlags } from './cli/extension.js';
 import { loadKeyringFile, loadSigningKey } from './cli/seal.js';
 import { signingKeyFromSeed } from '../../src/seal/keys.js';
-import type { BusHooks, ExecuteHook } from '../../src/pipeline/hooks.js';
+import type { ExecuteHook } from '../../src/pipeline/hooks.js';
 import type { Phases } from '../../src/pipeline/phases.js';
 import { createMemoryBus, DiscardSink } from '../memory/index.js';
 import { mergeViews } from '../ops/bus-view.js';
@@ -10,14 +10,15 @@ import { nodeBackend } from './ed25519.js';
 /**
  * Builds the bus a CLI command asked for: the in-memory default, sealing every receipt (with
  * --bus-key, or a fresh key per run), verifying with the keyring, plus what each extension adds
- * for the flags it was given. `hooks` (a NATS worker's) wrap outside the extensions' own.
+ * for the flags it was given. A host's parts (a NATS worker's) go in too, its hooks outside the
+ * extensions' own.
  */
-export function composeBus(flags: SealFlags & Record<string, unknown>, extensions: readonly CliExtension[], tools: CliTools, hooks: BusHooks = {}): CliBus {
-  const parts = extensions.map((extension) => extension.compose?.(flags, tools)).filter((part): part is BusPart => part !== undefined);
+export function composeBus(flags: SealFlags & Record<string, unknown>, extensions: readonly CliExtension[], tools: CliTools, host: HostParts = {}): CliBus {
+  const parts = extensions.map((extension) => extension.compose?.(flags, tools, host)).filter((part): part is BusPart => part !== undefined);
   // commands read results from what each run returns; a sink that kept them all would only grow
   // (without bound in a `serve` worker)
-  const phases: Partial<Phases> = Object.assign({ sink: new DiscardSink() }, ...parts.map((part) => part.phases));
-  const execute: ExecuteHook[] = [...(hooks.execute ?? []), ...parts.flatMap((part) => part.hooks?.execute ?? [])];
+  const phases: Partial<Phases> = Object.assign({ sink: new DiscardSink() }, host.phases, ...parts.map((part) => part.phases));
+  const execute: ExecuteHook[] = [...(host.hooks?.execute ?? []), ...parts.flatMap((part) => part.hooks?.execute ?? [])];
   const busKey = flags.busKey === undefined ? signingKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)), nodeBackend) : loadSigningKey(flags.busKey);
   const bus = createMemoryBus({
     phases,

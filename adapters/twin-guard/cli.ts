@@ -37,12 +37,13 @@ function guardFor(devices: readonly TwinDevice[], options: ConstructorParameters
  */
 export const twinGuardCli = cliExtension<{ twinDevices?: string; keyring?: string }>({
   runOptions: () => [new Option('--twin-devices <file>', 'JSON list of twin devices; factory.* caps must then pass the twin sync guard')],
-  compose(flags, tools) {
+  compose(flags, tools, host) {
     if (flags.twinDevices === undefined) return undefined;
     // with a keyring, identity means more than a name: the state caps' seals must verify
     const guard = guardFor(loadTwinDevices(flags.twinDevices, tools.readText), { requireVerified: flags.keyring !== undefined });
     return {
-      hooks: { execute: [guardHook(guard)] },
+      // a worker of a partitioned deployment keeps the states deployment-wide
+      hooks: { execute: [guardHook(guard, host.twinStore ? { store: host.twinStore } : {})] },
       sections: () => ({ twin_audit: { tokens: guard.auditTokens(), status: guard.status() } }),
       view: { twin: guard },
     };

@@ -4,6 +4,7 @@ import type { DistributedCap } from '../../src/records/result.js';
 import type { CapSeal } from '../../src/records/seal-facts.js';
 import type { TwinGuard } from './guard.js';
 import { STATE_INTENT, type TwinSide } from './state.js';
+import type { TwinStore } from './store.js';
 
 /** Which side a state cap reports, by its intent. */
 const SIDE_OF_INTENT: ReadonlyMap<string, TwinSide> = new Map(Object.entries(STATE_INTENT).map(([side, intent]) => [intent, side as TwinSide]));
@@ -13,6 +14,8 @@ export interface GuardExecutorOptions {
   prefixes?: readonly string[];
   /** intents containing one of these are exempt: triage follow-ups hand a block to people, they move nothing */
   exempt?: readonly string[];
+  /** where states are kept and read (default: the guard's own memory); a deployment-wide store makes every worker decide alike */
+  store?: TwinStore;
 }
 
 /**
@@ -21,18 +24,20 @@ export interface GuardExecutorOptions {
  * and is otherwise answered `resync-needed` so the bus sends it to the triage.resync lane.
  */
 export function guardExecutor(inner: Executor, guard: TwinGuard, options: GuardExecutorOptions = {}): Executor {
-  const { prefixes = ['factory.'], exempt = ['.triage.'] } = options;
+  const { prefixes = ['factory.'], exempt = ['.triage.'], store = guard.memory } = options;
   const guarded = (intent: string) => prefixes.some((p) => intent.startsWith(p)) && !exempt.some((e) => intent.includes(e));
 
   return {
-    // async, but everything before `inner` runs synchronously, so caps submitted in order update and check in order
+    // the store is written and read before any await, so with the memory store caps submitted in
+    // order update and check in order; a state's verdict (so its receipt) waits for the write
     async execute(distributed: DistributedCap, seal: CapSeal): Promise<ExecutorVerdict> {
       const { cap } = distributed;
       const side = SIDE_OF_INTENT.get(cap.intent);
       if (side) {
-        const update = guard.update(side, cap.payload, { actor_id: cap.actor_id, verified: seal.verified });
-        if (!update.ok) return { accepted: false, continuation_mode: 'reject', reason: update.error };
-        return { details: { twin_state_update: update } };
+        const valid = guard.validate(side, cap.payload, { actor_id: cap.actor_id, verified: seal.verified });
+        if (!valid.ok) return { accepted: false, continuation_mode: 'reject', reason: valid.error };
+        await store.write(valid.reading.state.device_id, side, valid.reading);
+        return { details: { twin_state_update: valid.update } };
       }
       if (!guarded(cap.intent)) return inner.execute(distributed, seal);
 
@@ -40,7 +45,7 @@ export function guardExecutor(inner: Executor, guard: TwinGuard, options: GuardE
       if (typeof deviceId !== 'string' || deviceId === '') {
         return { accepted: false, continuation_mode: 'reject', reason: `twin guard: ${cap.intent} names no payload.device_id` };
       }
-      const decision = guard.check(deviceId, cap.intent);
+      const decision = guard.decide(deviceId, cap.intent, await store.read(deviceId));
       if (!decision.allowed) {
         return { accepted: false, continuation_mode: 'resync-needed', reason: `twin guard ${decision.reason}`, details: { twin_decision: decision } };
       }

@@ -3,6 +3,7 @@ import { describeIssues } from '../../src/records/cap.js';
 import { sealAuditToken, type TwinAuditToken } from './audit.js';
 import { isMotionIntent, SYNC_CHECKS, valueDeltas } from './checks.js';
 import { twinProfile, type TwinProfile } from './profiles.js';
+import { MemoryTwinStore, type Sides } from './store.js';
 import {
   CHECK_NAMES,
   TwinDeviceSchema,
@@ -55,7 +56,8 @@ export interface TwinGuardStatus {
   block_rate: number;
 }
 
-type Sides = Partial<Record<TwinSide, Reading>>;
+/** A state that passed validation, ready for a store. */
+export type ValidState = { ok: true; reading: Reading; update: Extract<StateUpdate, { ok: true }> } | { ok: false; error: string };
 
 /**
  * Holds the latest physical and twin state of every registered device and decides, per intent,
@@ -66,7 +68,8 @@ export class TwinGuard {
   readonly guardNode: string;
   readonly requireVerified: boolean;
   private readonly devices = new Map<string, TwinDevice>();
-  private readonly readings = new Map<string, Sides>();
+  /** this guard's own states; `update`, `check` and `latest` use them (a deployment-wide store is given to the executor instead) */
+  readonly memory = new MemoryTwinStore();
   private readonly tokens: TwinAuditToken[] = [];
   private counts = { checks: 0, allowed: 0, blocked: 0 };
 
@@ -89,7 +92,7 @@ export class TwinGuard {
 
   /** The latest state of each side of a device, as stored. */
   latest(deviceId: string): Readonly<Sides> {
-    return { ...this.readings.get(deviceId) };
+    return this.memory.read(deviceId);
   }
 
   /**
@@ -98,14 +101,20 @@ export class TwinGuard {
    * The reporter is kept as given: a state from the wrong actor is stored and fails identity.
    */
   update(side: TwinSide, input: unknown, report: StateReport): StateUpdate {
+    const valid = this.validate(side, input, report);
+    if (!valid.ok) return valid;
+    this.memory.write(valid.reading.state.device_id, side, valid.reading);
+    return valid.update;
+  }
+
+  /** Checks one side's state for any store: validated, never throws, unregistered devices refused. */
+  validate(side: TwinSide, input: unknown, report: StateReport): ValidState {
     const parsed = TwinStateSchema.safeParse(input);
     if (!parsed.success) return { ok: false, error: `invalid ${side} state: ${describeIssues(parsed.error)}` };
     const state = parsed.data;
     if (!this.devices.has(state.device_id)) return { ok: false, error: `device '${state.device_id}' is not registered` };
-    const sides = this.readings.get(state.device_id) ?? {};
-    sides[side] = { state, at_ms: parseIsoTimestamp(state.timestamp)!, actor_id: report.actor_id, verified: report.verified };
-    this.readings.set(state.device_id, sides);
-    return { ok: true, side, device_id: state.device_id, reported_by: report.actor_id, verified: report.verified };
+    const reading: Reading = { state, at_ms: parseIsoTimestamp(state.timestamp)!, actor_id: report.actor_id, verified: report.verified };
+    return { ok: true, reading, update: { ok: true, side, device_id: state.device_id, reported_by: report.actor_id, verified: report.verified } };
   }
 
   updatePhysical(input: unknown, report: StateReport): StateUpdate {
@@ -116,12 +125,17 @@ export class TwinGuard {
     return this.update('twin', input, report);
   }
 
-  /** Runs the four checks at the clock's now; allowed only when every one passes. Always audited. */
+  /** Runs the four checks on this guard's own states at the clock's now. Always audited. */
   check(deviceId: string, intent: string): TwinDecision {
+    return this.decide(deviceId, intent, this.memory.read(deviceId));
+  }
+
+  /** Runs the four checks on the given states at the clock's now; allowed only when every one passes. Always audited. */
+  decide(deviceId: string, intent: string, sides: Sides): TwinDecision {
     const nowMs = this.clock.now();
     const device = this.devices.get(deviceId);
     const profile = device ? twinProfile(device.profile) : null;
-    const { physical, twin } = this.readings.get(deviceId) ?? {};
+    const { physical, twin } = sides;
 
     let checks: Record<CheckName, CheckResult>;
     let drift_ms: number | null = null;

@@ -6,3 +6,4 @@ export * from './guard.js';
 export * from './profiles.js';
 export * from './state.js';
 export * from './cli.js';
+export * from './store.js';

@@ -49,6 +49,11 @@ export interface Reading extends StateReport {
   at_ms: number;
 }
 
+/** A Reading as a deployment-wide store keeps it (checked again when read back). */
+export const ReadingSchema: z.ZodType<Reading> = z
+  .object({ state: TwinStateSchema, at_ms: z.number(), actor_id: z.string().min(1), verified: z.boolean() })
+  .strict();
+
 export const CHECK_NAMES = ['values', 'identity', 'time', 'intent'] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 

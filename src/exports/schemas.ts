@@ -3,7 +3,7 @@ import { CapInputSchema, CapSchema } from '../records/cap.js';
 import { PhaseEvidenceSchema } from '../records/evidence.js';
 import { LanePolicySchema } from '../policy/lane.js';
 import { CapReceiptSchema } from '../records/receipt.js';
-import { DistributedCapSchema, ExecutionResultSchema } from '../records/result.js';
+import { AdmittedCapSchema, DistributedCapSchema, ExecutionResultSchema } from '../records/result.js';
 import { UsageEventSchema } from '../records/usage-event.js';
 import { GatewayEventSchema } from './gateway-event.js';
 import { GovernanceDocumentSchema } from './governance.js';
@@ -21,6 +21,7 @@ export const CORE_SCHEMAS: Readonly<Record<string, PublishedSchema>> = {
   'cap-input.schema.json': { schema: CapInputSchema, io: 'input' },
   'phase-evidence.schema.json': { schema: PhaseEvidenceSchema, io: 'output' },
   'lane-policy.schema.json': { schema: LanePolicySchema, io: 'output' },
+  'admitted-cap.schema.json': { schema: AdmittedCapSchema, io: 'output' },
   'distributed-cap.schema.json': { schema: DistributedCapSchema, io: 'output' },
   'cap-receipt.schema.json': { schema: CapReceiptSchema, io: 'output' },
   'usage-event.schema.json': { schema: UsageEventSchema, io: 'output' },

@@ -8,7 +8,7 @@ import { hookedExecutor, type BusHooks } from './hooks.js';
 import type { CausalHint, Executor, ExecutorVerdict, PhaseContext, Phases, Submission } from './phases.js';
 import { UNSEALED, type CapSeal } from '../records/seal-facts.js';
 import { buildReceipt, executorFailure } from '../records/receipt.js';
-import type { DistributedCap, ExecutionResult } from '../records/result.js';
+import type { AdmittedCap, DistributedCap, ExecutionResult } from '../records/result.js';
 import { ReplayWindow } from '../replay-window.js';
 import { checkRoot } from './roots.js';
 import { standInCap } from '../records/stand-in.js';
@@ -90,26 +90,22 @@ export class CapBus {
   }
 
   /**
-   * Runs an admitted cap once: a cap_id already in the replay window is answered with the first
-   * run's receipt (waiting for it if it is still running), without executing or spawning again.
-   * A refused cap is never remembered, so a forgery cannot take a genuine cap's id first.
+   * The phases before the lane (verify, place, distribute, inject, align), synchronously, within
+   * one instant. What it returns is plain data: a scaled-out worker hands it to the owner of the
+   * cap's partition, which completes it.
    */
-  private execute(cap: Cap, options: RunOptions, admitted: Admitted): Promise<ExecutionResult> {
-    if (admitted.refused !== undefined) return this.executeOnce(cap, options, admitted);
-    const earlier = this.replays.recall(cap.cap_id);
-    if (earlier !== undefined) return earlier;
-    const result = this.executeOnce(cap, options, admitted);
-    const replay = result.then(asReplay);
-    // a run that failed (a bug, not a verdict) decided nothing: a retry of the cap may run it
-    replay.catch(() => this.replays.forget(cap.cap_id));
-    this.replays.remember(cap.cap_id, replay);
-    return result;
+  admit(submission: Submission, options: RunOptions = {}): AdmittedCap {
+    const admission = this.phases.verify.verify(submission);
+    return this.place(admission.cap, options, admission);
   }
 
-  private async executeOnce(cap: Cap, options: RunOptions, admitted: Admitted): Promise<ExecutionResult> {
-    const { phases, context } = this;
+  private execute(cap: Cap, options: RunOptions, admitted: Admitted): Promise<ExecutionResult> {
+    return this.complete(this.place(cap, options, admitted));
+  }
+
+  private place(cap: Cap, options: RunOptions, admitted: Admitted): AdmittedCap {
+    const { phases } = this;
     if (phases.seal && admitted.seal.trust === 'unsealed') admitted = { ...admitted, seal: this.hashed(cap) };
-    // the four phases before execution run synchronously, within one instant
     const at = this.stamp();
     const placed = phases.place.place(cap, options.hint ?? {});
     const laned = phases.distribute.distribute(cap, placed.causal_rank);
@@ -117,7 +113,6 @@ export class CapBus {
     const aligned = phases.align.align(cap, laned.lane_id, slot.memory_slot);
     const details = { place: placed.details, distribute: laned.details, inject: slot.details, align: aligned.details };
     const evidence: PhaseEvidence[] = ADMITTING_PHASES.map((phase) => ({ phase, status: PHASE_STATUS[phase], details: details[phase], recorded_at: at }));
-
     const distributed: DistributedCap = {
       cap,
       causal_rank: placed.causal_rank,
@@ -127,11 +122,37 @@ export class CapBus {
       alignment_group: aligned.alignment_group,
       evidence,
     };
+    return { distributed, seal: admitted.seal, refused: admitted.refused ?? null, spawn: options.spawn ?? false };
+  }
+
+  /**
+   * Schedules and executes an admitted cap once, then builds its receipt, usage and follow-ups.
+   * A cap_id already in the replay window is answered with the first run's receipt (waiting for
+   * it if it is still running), without executing or spawning again. A refused cap is never
+   * remembered, so a forgery cannot take a genuine cap's id first.
+   */
+  complete(admitted: AdmittedCap): Promise<ExecutionResult> {
+    if (admitted.refused !== null) return this.completeOnce(admitted);
+    const capId = admitted.distributed.cap.cap_id;
+    const earlier = this.replays.recall(capId);
+    if (earlier !== undefined) return earlier;
+    const result = this.completeOnce(admitted);
+    const replay = result.then(asReplay);
+    // a run that failed (a bug, not a verdict) decided nothing: a retry of the cap may run it
+    replay.catch(() => this.replays.forget(capId));
+    this.replays.remember(capId, replay);
+    return result;
+  }
+
+  private async completeOnce(admitted: AdmittedCap): Promise<ExecutionResult> {
+    const { phases, context } = this;
+    const { distributed } = admitted;
+    const { cap, evidence } = distributed;
 
     // latency is the executor's own time, measured; time spent queued on the lane is not in it
     let latency_ms = 0;
     const verdict: ExecutorVerdict =
-      admitted.refused !== undefined
+      admitted.refused !== null
         ? this.refuse(distributed, admitted.refused)
         : await phases.schedule.admit(distributed, async () => {
             const started = context.clock.monotonic();
@@ -149,7 +170,7 @@ export class CapBus {
     evidence.push({ phase: 'execute', status: receipt.outcome, details: receipt.payload, recorded_at: receipt.created_at });
 
     const sealedReceipt = phases.seal?.seal(receipt);
-    const spawned = options.spawn
+    const spawned = admitted.spawn
       ? followUpCaps(cap, { receipt_id: receipt.receipt_id, continuation_mode: receipt.continuation_mode, receipt_hash: sealedReceipt?.content_hash ?? null }, context)
       : [];
     const result: ExecutionResult = {

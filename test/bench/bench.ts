@@ -4,6 +4,7 @@ import { benchSeal } from './seal.js';
 import { benchMux } from './mux.js';
 import { benchNats } from './nats.js';
 import { benchCli } from './cli.js';
+import { benchScaleOut } from './scale-out.js';
 import { collect, printTable } from './table.js';
 
 // each part starts from a collected heap, so no part pays for the garbage of the one before
@@ -20,3 +21,5 @@ collect();
 printTable('NATS transport (nats-server on 127.0.0.1, sealed caps)', await benchNats(inProcessSealed));
 collect();
 printTable('CLI, whole processes (generated 20,000-root file, --hops 1, best of 3)', await benchCli());
+collect();
+printTable('Scale-out (partitioned workers on NATS, JSON caps)', await benchScaleOut());

@@ -26,7 +26,7 @@ const THROUGHPUT_CAPS = 10_000;
 const THROUGHPUT_ROUNDS = 3;
 const DURABLE_CAPS = 5_000;
 /** requests in flight at once when measuring throughput */
-const WINDOW = 256;
+export const WINDOW = 256;
 const OFFERED_PER_S = 2_000;
 const OFFERED_FOR_S = 3;
 
@@ -38,7 +38,7 @@ const capsFor = (n: number): Cap[] =>
   Array.from({ length: n }, (_, i) => makeCap({ actor_id: i % 2 ? 'codex.aint' : 'api-gateway', intent: intents[i % intents.length]!, authority_ref: 'sam:bench', payload: { i } }, ctx));
 
 /** Items/s of `send(0 … count - 1)` with WINDOW of them in flight at any time. */
-async function inFlightRate(count: number, send: (i: number) => Promise<void>): Promise<number> {
+export async function inFlightRate(count: number, send: (i: number) => Promise<void>): Promise<number> {
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -98,7 +98,7 @@ async function offeredLatencies(client: CapBusClient, perSecond: number, seconds
   return Promise.all(latencies);
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+export const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /**
  * Sealed caps end to end: throughput from a sender that seals ahead and checks after (see

@@ -7,6 +7,7 @@ import type { CapBus } from '../../../src/pipeline/pipeline.js';
 import type { SigningKey } from '../../../src/seal/seal.js';
 import type { BusView } from '../../ops/bus-view.js';
 import type { SpoolFactory, TextSink } from '../../../src/json-document.js';
+import type { TwinStore } from '../../twin-guard/store.js';
 
 /** Flags of every command that runs caps that the CLI itself knows: how the bus seals, trusts and answers replays. */
 export interface SealFlags {
@@ -41,6 +42,16 @@ export interface BusPart {
   view?: Partial<BusView>;
 }
 
+/** What a host that runs the bus (a NATS worker) plugs in when it has the CLI build it. */
+export interface HostParts {
+  /** wrap outside every extension's own */
+  hooks?: BusHooks;
+  /** phases the host replaces (a partitioned align) */
+  phases?: Partial<Phases>;
+  /** deployment-wide twin states, for the twin guard (default: the guard's own memory) */
+  twinStore?: TwinStore;
+}
+
 /** A bus built for one command, plus what its adapters add to export-all. */
 export interface CliBus {
   bus: CapBus;
@@ -68,8 +79,8 @@ export interface CliTools {
   writeText(path: string, text: string): void;
   /** adds the flags of commands that run caps (the CLI's own and every extension's) */
   withRunFlags(cmd: Command): Command;
-  /** the bus a command runs on, from its parsed flags; `hooks` wrap it outermost (a NATS worker's guards) */
-  composeBus(flags: SealFlags & Record<string, unknown>, hooks?: BusHooks): CliBus;
+  /** the bus a command runs on, from its parsed flags; a host's parts go in too (its hooks outermost) */
+  composeBus(flags: SealFlags & Record<string, unknown>, host?: HostParts): CliBus;
 }
 
 /**
@@ -80,7 +91,7 @@ export interface CliExtension<F extends object = Record<string, unknown>> {
   /** options added to every command that runs caps */
   runOptions?(): Option[];
   /** what this adapter adds to a run's bus, or undefined when its flags are not given */
-  compose?(flags: F, tools: CliTools): BusPart | undefined;
+  compose?(flags: F, tools: CliTools, host: HostParts): BusPart | undefined;
   /** options added to `emit` */
   emitOptions?(): Option[];
   /** where `emit` sends its cap when this adapter's flags ask for it (throws CliError on flags that do not fit) */

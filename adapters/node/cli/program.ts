@@ -1,10 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../../../src/version.js';
 import { memorySpools, type SpoolFactory } from '../../../src/json-document.js';
-import type { BusHooks } from '../../../src/pipeline/hooks.js';
 import { registerEmitCommand } from './emit.js';
 import { CliError, EXIT } from './errors.js';
-import type { CliBus, CliExtension, CliTools, SealFlags } from './extension.js';
+import type { CliBus, CliExtension, CliTools, HostParts, SealFlags } from './extension.js';
 import { registerExportCommands } from './exports.js';
 import { registerGraphCommand } from './graph.js';
 import { registerRunCommands } from './run.js';
@@ -16,7 +15,7 @@ import { MAX_PAYLOAD_DEPTH } from '../../../src/json-data.js';
 /** What the program needs from its host: how to build a bus, where text goes, which adapters extend it. */
 export interface CliDeps {
   /** builds a run's bus from its flags and every extension's part of it */
-  composeBus(flags: SealFlags & Record<string, unknown>, extensions: readonly CliExtension[], tools: CliTools, hooks?: BusHooks): CliBus;
+  composeBus(flags: SealFlags & Record<string, unknown>, extensions: readonly CliExtension[], tools: CliTools, host?: HostParts): CliBus;
   extensions?: readonly CliExtension[];
   stdout(text: string): void;
   stderr(text: string): void;
@@ -70,7 +69,7 @@ function buildProgram(deps: CliDeps): Command {
     readBytes: deps.readBytes,
     writeText: deps.writeText,
     withRunFlags,
-    composeBus: (flags, hooks) => deps.composeBus(flags, extensions, tools, hooks),
+    composeBus: (flags, host) => deps.composeBus(flags, extensions, tools, host),
   };
 
   registerRunCommands(program, tools);
