@@ -16,9 +16,16 @@ export interface ReplayWindowLimits {
   ageMs: number;
 }
 
-/** Keys seen recently, each with what the first one produced. Insertion order is age order. */
+/**
+ * Keys seen recently, each with what the first one produced, oldest first in `order`. The order
+ * is an array walked from `head`, not the Map itself: iterating a Map from its start after many
+ * deletions skips every deleted slot, which made each call cost O(window).
+ */
 export class ReplayWindow<T> {
-  private readonly entries = new Map<string, { at: number; value: T }>();
+  private readonly entries = new Map<string, { at: number; value: T; turn: number }>();
+  private order: { key: string; turn: number }[] = [];
+  private head = 0;
+  private turns = 0;
 
   constructor(
     private readonly limits: ReplayWindowLimits,
@@ -33,12 +40,10 @@ export class ReplayWindow<T> {
 
   remember(key: string, value: T): void {
     if (this.limits.size <= 0) return;
-    this.entries.delete(key);
-    this.entries.set(key, { at: this.clock.now(), value });
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= this.limits.size) break;
-      this.entries.delete(oldest);
-    }
+    const turn = ++this.turns;
+    this.entries.set(key, { at: this.clock.now(), value, turn });
+    this.order.push({ key, turn });
+    while (this.entries.size > this.limits.size) this.dropOldest();
   }
 
   forget(key: string): void {
@@ -47,9 +52,28 @@ export class ReplayWindow<T> {
 
   private expire(): void {
     const cutoff = this.clock.now() - this.limits.ageMs;
-    for (const [key, entry] of this.entries) {
-      if (entry.at > cutoff) break;
-      this.entries.delete(key);
+    for (let oldest = this.oldest(); oldest !== undefined && oldest.at <= cutoff; oldest = this.oldest()) this.dropOldest();
+  }
+
+  /** The live entry at the head of the order; stale order slots (forgotten or re-remembered keys) are passed over. */
+  private oldest(): { at: number } | undefined {
+    while (this.head < this.order.length) {
+      const { key, turn } = this.order[this.head]!;
+      const entry = this.entries.get(key);
+      if (entry !== undefined && entry.turn === turn) return entry;
+      this.head++;
+    }
+    return undefined;
+  }
+
+  private dropOldest(): void {
+    if (this.oldest() === undefined) return;
+    this.entries.delete(this.order[this.head]!.key);
+    this.head++;
+    // keep the order array about as long as the window: compact once half of it is behind us
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
     }
   }
 }

@@ -77,16 +77,16 @@ export class CapBus {
     const checked = checkRoot(root);
     if (!checked.ok) {
       const refused = { ...UNSEALED, trust: 'refused' as const };
-      return this.execute(standInCap(checked.partial ?? {}, this.context), options, { seal: refused, refused: `${checked.code}: ${checked.error}` });
+      return this.execute(standInCap(checked.partial ?? {}, this.context), options, { seal: refused, refused: `${checked.code}: ${checked.error}` }, true);
     }
-    if ('bare' in checked.root) return this.run(checked.root.bare, options);
+    if ('bare' in checked.root) return this.execute(checked.root.bare, options, { seal: UNSEALED }, true);
     const admission = this.phases.verify.verify(checked.root);
-    return this.execute(admission.cap, options, admission);
+    return this.execute(admission.cap, options, admission, true);
   }
 
   /** Runs a cap built in this process (trusted caller, unsealed). Outside input goes through `submit`. */
   run(cap: Cap, options: RunOptions = {}): Promise<ExecutionResult> {
-    return this.execute(cap, options, { seal: UNSEALED });
+    return this.execute(cap, options, { seal: UNSEALED }, false);
   }
 
   /**
@@ -99,8 +99,10 @@ export class CapBus {
     return this.place(admission.cap, options, admission);
   }
 
-  private execute(cap: Cap, options: RunOptions, admitted: Admitted): Promise<ExecutionResult> {
-    return this.complete(this.place(cap, options, admitted));
+  /** `fromOutside`: the cap entered from outside (submit, runRoots, runChain), so a replay of it is answered from the window */
+  private execute(cap: Cap, options: RunOptions, admitted: Admitted, fromOutside: boolean): Promise<ExecutionResult> {
+    const placed = this.place(cap, options, admitted);
+    return fromOutside ? this.complete(placed) : this.completeOnce(placed);
   }
 
   private place(cap: Cap, options: RunOptions, admitted: Admitted): AdmittedCap {
@@ -129,7 +131,9 @@ export class CapBus {
    * Schedules and executes an admitted cap once, then builds its receipt, usage and follow-ups.
    * A cap_id already in the replay window is answered with the first run's receipt (waiting for
    * it if it is still running), without executing or spawning again. A refused cap is never
-   * remembered, so a forgery cannot take a genuine cap's id first.
+   * remembered, so a forgery cannot take a genuine cap's id first. Caps built in this process
+   * (`run`) and the bus's own follow-ups do not pass the window: only what enters from outside
+   * can be a replay, and remembering every in-process cap would cost its throughput.
    */
   complete(admitted: AdmittedCap): Promise<ExecutionResult> {
     if (admitted.refused !== null) return this.completeOnce(admitted);
@@ -214,7 +218,7 @@ export class CapBus {
     // children carry their parent's rank, so they outrank it wherever they are placed
     const childHint = { lamport: result.distributed.causal_rank };
     const children = result.spawned_caps.map((cap, i) =>
-      this.runTree((options) => this.execute(cap, options, { seal: result.seal?.spawned[i] ?? UNSEALED }), depth + 1, maxHops, childHint),
+      this.runTree((options) => this.execute(cap, options, { seal: result.seal?.spawned[i] ?? UNSEALED }, false), depth + 1, maxHops, childHint),
     );
     return { result, children: await Promise.all(children) };
   }
