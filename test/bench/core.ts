@@ -13,7 +13,9 @@ const CAPS = 100_000;
 
 export async function benchCore(): Promise<BenchRow[]> {
   // the pipeline itself (every cap runs when admitted), then the default bus with its lane mux
-  const bus = createMemoryBus({ phases: { sink: new DiscardSink(), schedule: new ImmediateScheduler() } });
+  // rounds run the same caps again: the replay window would answer repeats of submitted roots from
+  // memory (bus.run skips the window; runRoots and runChain do not)
+  const bus = createMemoryBus({ config: { replayWindowSize: 0 }, phases: { sink: new DiscardSink(), schedule: new ImmediateScheduler() } });
   const muxBus = createMemoryBus({ phases: { sink: new DiscardSink() } });
   const intents = ['agent.tool.high', 'service.rpc.standard', 'factory.motion.control', 'agent.plan'];
   const build = (n: number, payload: (i: number) => Record<string, unknown>): Cap[] =>

@@ -17,7 +17,9 @@ export async function benchSeal(): Promise<BenchRow[]> {
   const actorKey = signingKeyFromSeed(new Uint8Array(32).fill(7), nodeBackend);
   const busKey = signingKeyFromSeed(new Uint8Array(32).fill(9), nodeBackend);
   const keyring = { actors: { 'codex.aint': [keyText(actorKey.publicKey)] }, bus: keyText(busKey.publicKey) };
-  const bus = createMemoryBus({ keyring, busKey, backend: nodeBackend, phases: { sink: new DiscardSink() } });
+  // every round submits the same sealed caps: without this the replay window would answer rounds
+  // after the first from memory, and the row would measure the window, not the pipeline
+  const bus = createMemoryBus({ keyring, busKey, backend: nodeBackend, config: { replayWindowSize: 0 }, phases: { sink: new DiscardSink() } });
   const sealed = Array.from({ length: CAPS }, (_, i) =>
     sealRecord(makeCap({ actor_id: 'codex.aint', intent: 'agent.tool.high', authority_ref: 'sam:bench', payload: { tool: 'search', i } }, bus.context), actorKey, nodeBackend),
   );
