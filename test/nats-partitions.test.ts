@@ -1,16 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'nats';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus, EchoExecutor } from '../adapters/memory/index.js';
+import { LaneMux, ScheduleTraceRecordSchema, type ScheduleTraceRecord } from '../adapters/mux/index.js';
 import { connectCapBus, memoryBus, startWorker, type Worker, type WorkerParts } from '../adapters/nats/index.js';
 import { guardExecutor, TwinGuard } from '../adapters/twin-guard/index.js';
 import { makeCap } from '../src/records/cap.js';
 import { isoTimestamp, randomIds, systemClock } from '../src/clock.js';
 import { partitionOf } from '../src/partition.js';
 import type { ExecuteHook } from '../src/pipeline/hooks.js';
-import { BIN, skipNats, startNatsServer, waitFor, type NatsServer } from './tools/nats-server.js';
+import { contentionCaps, decisionsOf, GAP_MS, play, swapped, type Decision, type NamedCap } from './tools/contention.js';
+import { BIN, skipNats, spawnWorker, startNatsServer, waitFor, type NatsServer, type SpawnedWorker } from './tools/nats-server.js';
+import { owners } from './tools/partitions.js';
 
 const ctx = { clock: systemClock, ids: randomIds() };
 const quiet = () => {};
@@ -19,6 +24,7 @@ describe.skipIf(skipNats)('NATS scale-out: partitions of one deployment', () => 
   let server: NatsServer;
   let dir: string;
   const workers: Worker[] = [];
+  const spawned: SpawnedWorker[] = [];
 
   beforeAll(async () => {
     server = await startNatsServer();
@@ -27,6 +33,7 @@ describe.skipIf(skipNats)('NATS scale-out: partitions of one deployment', () => 
 
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
+    await Promise.all(spawned.splice(0).map((w) => w.kill()));
   });
 
   afterAll(async () => {
@@ -85,6 +92,52 @@ describe.skipIf(skipNats)('NATS scale-out: partitions of one deployment', () => 
     }
   }, 60_000);
 
+  it('b. a contention scenario (reject, assert_root, override_all, graceful_yield, polite_avoid, hard_avoid) decides on three partitioned serve workers as in one process', async () => {
+    const steps = contentionCaps(ctx);
+    // one process; and, to show the comparison sees arrival order, the same caps with two pairs swapped
+    const [reference, reordered] = await Promise.all([inProcess(steps), inProcess(swapped(swapped(steps, 'A3', 'A4'), 'O5', 'O6'))]);
+    expect(Object.fromEntries(reference.map((d) => [d.name, d.decision]))).toEqual({
+      R1: 'ran', R2: 'rejected', H: 'avoided', R3: 'queued',
+      A1: 'ran', A2: 'ran', A3: 'queued', A4: 'root-first',
+      O1: 'ran', O2: 'ran', O3: 'ran', O4: 'ran', O5: 'queued', O6: 'overrode',
+      P1: 'ran', P2: 'ran', P3: 'queued', P4: 'queued',
+      G1: 'ran', G2: 'ran', G3: 'queued', G4: 'queued', G5: 'yielded-to',
+    });
+    expect(['R', 'A', 'O', 'P', 'G'].map((lane) => startOrder(reference, lane))).toEqual(['R1 R3', 'A1 A2 A4 A3', 'O1 O2 O3 O4 O6 O5', 'P1 P2 P4 P3', 'G1 G2 G3 G5 G4']);
+    expect(reference.filter((d) => d.coffee_lane_policy !== 'sip_anyway').map((d) => `${d.name} ${d.coffee_lane_policy}`)).toEqual(['H hard_avoid', 'P3 polite_avoid']);
+    expect(reference.find((d) => d.name === 'G5')!.lane_collision_policy).toBe('graceful_yield');
+    expect(reference.find((d) => d.name === 'H')!.receipt).toMatchObject({ continuation_mode: 'hard_avoid', accepted: false });
+    expect(reference.find((d) => d.name === 'R2')!.receipt).toMatchObject({ outcome: 'rejected', continuation_mode: 'reject' });
+    expect(differing(reference, reordered)).toEqual(['A3', 'A4', 'O5', 'O6']);
+
+    // three serve workers, 3 partitions: once balanced each owns one, and the scenario's lanes cover all three
+    const traces = [0, 1, 2].map((i) => join(dir, `b-trace-${i}.jsonl`));
+    spawned.push(...(await Promise.all(traces.map((file) => spawnWorker(['--nats', server.url, '--subject-prefix', 'pb', '--partitions', '3', '--lease-ms', '1000', '--schedule-trace', file])))));
+    const ids = spawned.map((w) => String(w.logs.find((l) => l.msg === 'ready')!.worker));
+    const nc = await connect({ servers: server.url });
+    const client = await connectCapBus({ servers: server.url, prefix: 'pb', timeoutMs: 15_000 });
+    try {
+      const kv = await nc.jetstream().views.kv('pb-partitions', { bindOnly: true });
+      await waitFor('3 partitions, one on each worker', async () => new Set((await owners(kv, 3)).values()).size === 3, 15_000);
+      const before = await owners(kv, 3);
+      const laneOwner = (laneId: string) => ids.indexOf(before.get(partitionOf(`align:${laneId}`, 3))!);
+      const lanes = [...new Set(reference.map((d) => d.lane_id))];
+      expect(new Set(lanes.map(laneOwner)).size).toBe(3);
+
+      const { receipts, lateMs } = await play(steps, (cap) => client.emit(cap));
+      expect(lateMs, 'a step was sent late: the host is too loaded for this timing').toBeLessThan(GAP_MS / 2);
+      expect(await owners(kv, 3)).toEqual(before);
+      await Promise.all(spawned.map((w) => w.stop())); // a worker writes its trace as it stops
+      const perWorker = traces.map(readTrace);
+      // each lane was scheduled by its partition's owner alone
+      for (const [i, trace] of perWorker.entries()) expect(new Set(trace.map((t) => laneOwner(t.lane_id)))).toEqual(new Set([i]));
+      expect(decisionsOf(steps, perWorker.flat(), receipts)).toEqual(reference);
+    } finally {
+      await client.close();
+      await nc.close();
+    }
+  }, 30_000);
+
   it('c. twin guard on three workers, 200 trials: every motion blocked for the fault, none executed, no partial picture', async () => {
     const devices = [{ device_id: 'crane-01', profile: 'port' as const, physical_actor: 'crane-01.plc.aint', twin_actor: 'crane-twin.aint' }];
     const guardedBus = (parts: WorkerParts) => {
@@ -137,3 +190,29 @@ function maxOverlap(spans: readonly { start: number; end: number }[]): number {
   return most;
 }
 
+
+/** The scenario through one in-process bus with the lane mux, at the same times. */
+async function inProcess(steps: NamedCap[][]): Promise<Decision[]> {
+  const trace: ScheduleTraceRecord[] = [];
+  const bus = createMemoryBus({ phases: { schedule: new LaneMux({ onTrace: (record) => trace.push(record) }) } });
+  const { receipts, lateMs } = await play(steps, async (cap) => (await bus.submit({ cap })).receipt);
+  expect(lateMs, 'a step was sent late: the host is too loaded for this timing').toBeLessThan(GAP_MS / 2);
+  return decisionsOf(steps, trace, receipts);
+}
+
+/** The caps of one lane (by name prefix) in the order they started. */
+const startOrder = (decisions: readonly Decision[], lane: string) =>
+  decisions
+    .filter((d) => d.name.startsWith(lane) && d.started !== null)
+    .sort((a, b) => a.started! - b.started!)
+    .map((d) => d.name)
+    .join(' ');
+
+/** The caps whose decisions differ between two runs. */
+const differing = (a: readonly Decision[], b: readonly Decision[]) => a.filter((d, i) => !isDeepStrictEqual(d, b[i])).map((d) => d.name);
+
+const readTrace = (file: string): ScheduleTraceRecord[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => ScheduleTraceRecordSchema.parse(JSON.parse(line)));
