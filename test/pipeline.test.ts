@@ -110,7 +110,7 @@ describe('a failing executor', () => {
   it('admit gives plain data that completes elsewhere as submit would complete it here', async () => {
     const cap = plan(bus(), { continuation_mode: 'fork' });
     const direct = await bus(7).submit({ cap }, { spawn: true });
-    const admitted = bus(7).admit({ cap }, { spawn: true });
+    const admitted = await bus(7).admit({ cap }, { spawn: true });
     const travelled = AdmittedCapSchema.parse(JSON.parse(JSON.stringify(admitted)));
     expect(travelled).toEqual(admitted);
     expect(admitted.distributed.evidence.map((e) => e.phase)).toEqual(['place', 'distribute', 'inject', 'align']);

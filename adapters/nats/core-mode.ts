@@ -37,7 +37,7 @@ export class CoreMode implements Mode {
     const replyTo = msg.reply || replyHeader(msg.headers);
     let arrival: Arrival;
     try {
-      arrival = this.io.admit(msg.subject, msg.data, msg.headers, null);
+      arrival = await this.io.admit(msg.subject, msg.data, msg.headers, null);
     } catch (error) {
       this.io.refuse(error, msg.subject, replyTo);
       return;

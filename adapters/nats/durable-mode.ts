@@ -141,7 +141,7 @@ export class DurableMode implements Mode {
     let arrival: Arrival;
     try {
       if (!ack.startsWith('$JS.ACK.')) throw new Error('a JetStream delivery without an ack subject');
-      arrival = io.admit(jm.subject, jm.data, jm.headers, ack);
+      arrival = await io.admit(jm.subject, jm.data, jm.headers, ack);
     } catch (error) {
       io.refuse(error, jm.subject, replyTo);
       jm.term();

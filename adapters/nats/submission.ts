@@ -1,11 +1,12 @@
-import { parseCap, type Cap, type CapContext } from '../../src/records/cap.js';
+import { parseCap, type CapContext } from '../../src/records/cap.js';
 import { peekSealedCap } from '../../src/seal/peek.js';
 import type { ExecutionResult } from '../../src/records/result.js';
+import type { Submission } from '../../src/pipeline/phases.js';
 import type { Encoding } from './headers.js';
 import { Refused } from './refusal.js';
 
 /** What arrived, in CapBus.submit's shape: a JSON cap (validated here) or sealed COSE bytes (the bus verifies them before it places the cap). */
-export type Submission = { cap: Cap } | { sealed: Uint8Array };
+export type { Submission };
 
 export interface Decoded {
   submission: Submission;
@@ -18,7 +19,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes a message body by its encoding; throws Refused saying what is wrong. */
 export function decodeSubmission(data: Uint8Array, encoding: Encoding, ctx: CapContext): Decoded {
-  if (encoding === 'cose') return { submission: { sealed: data }, ...peekSealed(data) };
+  if (encoding === 'cose') {
+    const peek = peekSealedCap(data);
+    if (!peek.ok) throw new Refused(peek.code, peek.message);
+    // the bus checks the seal from this reading: a message is decoded once
+    return { submission: peek.read ? { sealed: data, read: peek.read } : { sealed: data }, capId: peek.capId, intent: peek.intent };
+  }
   let value: unknown;
   try {
     value = JSON.parse(utf8.decode(data));
@@ -28,13 +34,6 @@ export function decodeSubmission(data: Uint8Array, encoding: Encoding, ctx: CapC
   const parsed = parseCap(value, ctx);
   if (!parsed.ok) throw new Refused('bad-cap', `invalid cap: ${parsed.error}`);
   return { submission: { cap: parsed.cap }, capId: parsed.cap.cap_id, intent: parsed.cap.intent };
-}
-
-/** cap_id and intent of a sealed cap, unverified (the bus verifies before anything runs). */
-function peekSealed(bytes: Uint8Array): { capId: string; intent: string } {
-  const peek = peekSealedCap(bytes);
-  if (!peek.ok) throw new Refused(peek.code, peek.message);
-  return peek;
 }
 
 /** The bus-sealed receipt of a result, if the bus seals. */

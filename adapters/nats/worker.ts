@@ -90,7 +90,7 @@ export class WorkerIo {
    * Checks size, headers, subject and body (throws Refused naming the first problem), then runs
    * the bus's phases before the lane: verify, place, distribute, inject, align.
    */
-  admit(subject: string, data: Uint8Array, hdrs: MsgHdrs | undefined, ack: string | null): Arrival {
+  async admit(subject: string, data: Uint8Array, hdrs: MsgHdrs | undefined, ack: string | null): Promise<Arrival> {
     const receivedAt = performance.now();
     const { maxBytes, maxHops } = this.settings;
     if (data.length > maxBytes) throw new Refused('too-large', `cap is ${data.length} bytes, over the limit of ${maxBytes} bytes`);
@@ -104,7 +104,7 @@ export class WorkerIo {
       throw new Refused('subject-mismatch', `subject names intent ${subjectIntent} but the cap's intent is ${decoded.intent}`);
     }
     // the bus verifies (sealed caps, the unsealed policy) before it places; what it refuses gets a rejected receipt
-    const admitted = this.bus.admit(decoded.submission, { hint: meta.lamport === undefined ? {} : { lamport: meta.lamport }, spawn: meta.hop + 1 < meta.maxHops });
+    const admitted = await this.bus.admit(decoded.submission, { hint: meta.lamport === undefined ? {} : { lamport: meta.lamport }, spawn: meta.hop + 1 < meta.maxHops });
     return { hand_off: this.bus.context.ids.hex16(), cap_id: decoded.capId, admitted, ack, meta, receivedAt };
   }
 

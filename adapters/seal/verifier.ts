@@ -2,10 +2,10 @@ import { toBase64 } from '../../src/bytes.js';
 import type { CapContext } from '../../src/records/cap.js';
 import type { Keyring } from '../../src/seal/keys.js';
 import type { Admission, Submission, Verifier } from '../../src/pipeline/phases.js';
-import type { Ed25519Backend } from '../../src/seal/seal.js';
+import type { Ed25519Backend, Ed25519Offload } from '../../src/seal/seal.js';
 import { UNSEALED } from '../../src/records/seal-facts.js';
 import { standInCap } from '../../src/records/stand-in.js';
-import { checkSealedCap } from '../../src/seal/trust.js';
+import { checkSealedCap, checkSealedCapOffloaded, type CapTrust } from '../../src/seal/trust.js';
 
 export interface SealVerifierOptions {
   ctx: CapContext;
@@ -20,7 +20,17 @@ export interface SealVerifierOptions {
 
 /** The verify step: opens sealed caps, decides trust by product.md §3, refuses what fails. */
 export class SealVerifier implements Verifier {
-  constructor(private readonly options: SealVerifierOptions) {}
+  /** present where the backend can verify off this thread */
+  readonly verifyOffloaded?: (submission: Submission) => Promise<Admission>;
+
+  constructor(private readonly options: SealVerifierOptions) {
+    const { backend } = options;
+    if (backend?.offload) {
+      const offloading = { ...options, backend: backend as Ed25519Backend & { offload: Ed25519Offload } };
+      this.verifyOffloaded = (submission) =>
+        'cap' in submission ? Promise.resolve(this.verify(submission)) : checkSealedCapOffloaded(submission.sealed, offloading, submission.read).then((trust) => this.admission(submission.sealed, trust));
+    }
+  }
 
   verify(submission: Submission): Admission {
     if ('cap' in submission) {
@@ -29,15 +39,17 @@ export class SealVerifier implements Verifier {
       }
       return { cap: submission.cap, seal: UNSEALED };
     }
-    const { ctx, keyring, busKeys, maxBytes, backend } = this.options;
-    const trust = checkSealedCap(submission.sealed, { ctx, keyring, busKeys, maxBytes, backend });
-    const cose = toBase64(submission.sealed);
+    return this.admission(submission.sealed, checkSealedCap(submission.sealed, this.options, submission.read));
+  }
+
+  private admission(sealed: Uint8Array, trust: CapTrust): Admission {
+    const cose = toBase64(sealed);
     if (trust.ok) {
       return { cap: trust.cap, seal: { trust: trust.trust, verified: true, content_hash: trust.content_hash, kid: trust.kid_text, cose, cbor: null } };
     }
     const tooLarge = trust.code === 'too-large';
     return {
-      cap: standInCap(trust.partial ?? {}, ctx),
+      cap: standInCap(trust.partial ?? {}, this.options.ctx),
       // an over-size message is not kept; anything else is kept as evidence of what was refused
       seal: { trust: 'refused', verified: false, content_hash: trust.content_hash ?? null, kid: null, cose: tooLarge ? null : cose, cbor: null },
       refused: `${trust.code}: ${trust.reason}`,

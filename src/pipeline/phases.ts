@@ -9,6 +9,7 @@ import type { DistributedCap } from '../records/distributed.js';
 import type { ExecutionResult } from '../records/result.js';
 import type { UsageEvent } from '../records/usage-event.js';
 import type { CapSeal } from '../records/seal-facts.js';
+import type { SealedRead } from '../seal/seal.js';
 
 /**
  * The phases of the pipeline, each an interface so a real implementation can replace the
@@ -29,8 +30,11 @@ export interface CausalHint {
   lamport?: number;
 }
 
-/** What enters the bus: a cap object, or the bytes of a sealed cap (COSE_Sign1). */
-export type Submission = { cap: Cap } | { sealed: Uint8Array };
+/**
+ * What enters the bus: a cap object, or the bytes of a sealed cap (COSE_Sign1). `read` is what
+ * readSealed already read of those very bytes (a transport routed on it), so they are read once.
+ */
+export type Submission = { cap: Cap } | { sealed: Uint8Array; read?: SealedRead };
 
 /**
  * The verify step's answer: the cap to run and how far it is trusted. A refused submission still
@@ -45,6 +49,11 @@ export interface Admission {
 
 export interface Verifier {
   verify(submission: Submission): Admission;
+  /**
+   * The same decision with the signature checked off the calling thread; the bus uses it while
+   * other caps are in flight. Never rejects: a check that fails is the cap's refusal.
+   */
+  verifyOffloaded?(submission: Submission): Promise<Admission>;
 }
 
 /** Seals records with the bus key: every receipt, and the follow-up caps the bus issues. */
@@ -58,6 +67,11 @@ export interface Sealer {
   seal(record: Record<string, unknown>): { bytes: Uint8Array | null; content_hash: string };
   /** content hash of a record that is not sealed (the deterministic encoding, hashed) */
   hash(record: Record<string, unknown>): { bytes: Uint8Array; content_hash: string };
+  /**
+   * Seals with the signature computed off the calling thread: the content hash at once, the
+   * COSE bytes (null when only hashing) once signed. Never rejects.
+   */
+  sealOffloaded?(record: Record<string, unknown>): { bytes: Promise<Uint8Array | null>; content_hash: string };
 }
 
 export interface Placer {

@@ -5,13 +5,14 @@ import { DEFAULT_CONFIG, type BusConfig } from '../config.js';
 import { followUpCaps } from '../policy/continuation.js';
 import { ADMITTING_PHASES, PHASE_STATUS, type PhaseEvidence } from '../records/evidence.js';
 import { hookedExecutor, type BusHooks } from './hooks.js';
-import type { CausalHint, Executor, ExecutorVerdict, PhaseContext, Phases, Submission } from './phases.js';
+import type { Admission, CausalHint, Executor, ExecutorVerdict, PhaseContext, Phases, Sealer, Submission } from './phases.js';
 import { UNSEALED, type CapSeal } from '../records/seal-facts.js';
 import { buildReceipt, executorFailure } from '../records/receipt.js';
 import type { AdmittedCap, DistributedCap, ExecutionResult } from '../records/result.js';
 import { ReplayWindow } from '../replay-window.js';
 import { checkRoot } from './roots.js';
 import { standInCap } from '../records/stand-in.js';
+import { Sequencer } from './sequencer.js';
 
 export interface BusOptions {
   clock?: Clock;
@@ -23,12 +24,6 @@ export interface RunOptions {
   hint?: CausalHint;
   /** build the follow-up caps the receipt asks for (the chain runner decides by depth) */
   spawn?: boolean;
-}
-
-/** How a cap was admitted; `run` without one means a trusted in-process, unsealed cap. */
-interface Admitted {
-  seal: CapSeal;
-  refused?: string;
 }
 
 /** The clock, id source and config a bus and its phases share; unset options take the defaults. */
@@ -53,6 +48,13 @@ export class CapBus {
   /** the caps this bus ran recently, so a replayed cap_id gets its first receipt instead of running again */
   private readonly replays: ReplayWindow<Promise<ExecutionResult>>;
 
+  /** caps are placed in arrival order, also when their signatures are checked off this thread */
+  private readonly arrivals = new Sequencer();
+  /** results settle in the order their receipts were made, also when signed off this thread */
+  private readonly settling = new Sequencer();
+  /** caps between the lane and their result; with others in flight, Ed25519 goes off this thread */
+  private running = 0;
+
   constructor(
     readonly phases: Readonly<Phases>,
     readonly context: PhaseContext = busContext(),
@@ -74,40 +76,66 @@ export class CapBus {
 
   /** A root from outside (a cap object, `{cap}` or `{sealed}`): checked as data first, then trusted as `run` or verified as `submit`. */
   private enter(root: unknown, options: RunOptions): Promise<ExecutionResult> {
+    return this.arrive(this.admission(root, this.inFlight > 0), options, true);
+  }
+
+  /** How far a root is trusted; `offload`: a sealed root's signature may be checked off this thread. */
+  private admission(root: unknown, offload: boolean): Admission | Promise<Admission> {
     const checked = checkRoot(root);
     if (!checked.ok) {
       const refused = { ...UNSEALED, trust: 'refused' as const };
-      return this.execute(standInCap(checked.partial ?? {}, this.context), options, { seal: refused, refused: `${checked.code}: ${checked.error}` }, true);
+      return { cap: standInCap(checked.partial ?? {}, this.context), seal: refused, refused: `${checked.code}: ${checked.error}` };
     }
-    if ('bare' in checked.root) return this.execute(checked.root.bare, options, { seal: UNSEALED }, true);
-    const admission = this.phases.verify.verify(checked.root);
-    return this.execute(admission.cap, options, admission, true);
+    if ('bare' in checked.root) return { cap: checked.root.bare, seal: UNSEALED };
+    return this.verified(checked.root, offload);
   }
 
   /** Runs a cap built in this process (trusted caller, unsealed). Outside input goes through `submit`. */
   run(cap: Cap, options: RunOptions = {}): Promise<ExecutionResult> {
-    return this.execute(cap, options, { seal: UNSEALED }, false);
+    return this.arrive({ cap, seal: UNSEALED }, options, false);
   }
 
   /**
-   * The phases before the lane (verify, place, distribute, inject, align), synchronously, within
-   * one instant. What it returns is plain data: a scaled-out worker hands it to the owner of the
-   * cap's partition, which completes it.
+   * The phases before the lane (verify, place, distribute, inject, align), in arrival order. What
+   * it gives is plain data: a scaled-out worker hands it to the owner of the cap's partition,
+   * which completes it.
    */
-  admit(submission: Submission, options: RunOptions = {}): AdmittedCap {
-    const admission = this.phases.verify.verify(submission);
-    return this.place(admission.cap, options, admission);
+  admit(submission: Submission, options: RunOptions = {}): Promise<AdmittedCap> {
+    return Promise.resolve(this.arrivals.pass(this.verified(submission, this.inFlight > 0), (admission) => this.place(admission, options)));
   }
 
-  /** `fromOutside`: the cap entered from outside (submit, runRoots, runChain), so a replay of it is answered from the window */
-  private execute(cap: Cap, options: RunOptions, admitted: Admitted, fromOutside: boolean): Promise<ExecutionResult> {
-    const placed = this.place(cap, options, admitted);
+  /**
+   * The verify step: a sealed cap's signature off this thread when asked to (other caps are in
+   * flight, so this thread has their work to do) and the phase can; otherwise here, at once.
+   */
+  private verified(submission: Submission, offload: boolean): Admission | Promise<Admission> {
+    const { verify } = this.phases;
+    return offload && verify.verifyOffloaded && 'sealed' in submission ? verify.verifyOffloaded(submission) : verify.verify(submission);
+  }
+
+  /** caps admitted or running and not yet answered */
+  private get inFlight(): number {
+    return this.arrivals.waiting + this.running;
+  }
+
+  /**
+   * Places the cap once every earlier arrival is placed, then completes it. `fromOutside`: the
+   * cap entered from outside (submit, runRoots, runChain), so a replay of it is answered from
+   * the window.
+   */
+  private arrive(admission: Admission | Promise<Admission>, options: RunOptions, fromOutside: boolean): Promise<ExecutionResult> {
+    return this.arrivals.pass(admission, (ready) => this.placeAndComplete(ready, options, fromOutside));
+  }
+
+  private placeAndComplete(admission: Admission, options: RunOptions, fromOutside: boolean): Promise<ExecutionResult> {
+    const placed = this.place(admission, options);
     return fromOutside ? this.complete(placed) : this.completeOnce(placed);
   }
 
-  private place(cap: Cap, options: RunOptions, admitted: Admitted): AdmittedCap {
+  private place(admission: Admission, options: RunOptions): AdmittedCap {
     const { phases } = this;
-    if (phases.seal && admitted.seal.trust === 'unsealed') admitted = { ...admitted, seal: this.hashed(cap) };
+    const { cap } = admission;
+    const seal = phases.seal && admission.seal.trust === 'unsealed' ? this.hashed(cap) : admission.seal;
     const at = this.stamp();
     const placed = phases.place.place(cap, options.hint ?? {});
     const laned = phases.distribute.distribute(cap, placed.causal_rank);
@@ -124,7 +152,7 @@ export class CapBus {
       alignment_group: aligned.alignment_group,
       evidence,
     };
-    return { distributed, seal: admitted.seal, refused: admitted.refused ?? null, spawn: options.spawn ?? false };
+    return { distributed, seal, refused: admission.refused ?? null, spawn: options.spawn ?? false };
   }
 
   /**
@@ -149,52 +177,74 @@ export class CapBus {
   }
 
   private async completeOnce(admitted: AdmittedCap): Promise<ExecutionResult> {
+    this.running++;
+    try {
+      return await this.settle(admitted, await this.schedule(admitted));
+    } finally {
+      this.running--;
+    }
+  }
+
+  /** The lane and the executor: the verdict, and the executor's own time (time queued on the lane is not in it). */
+  private async schedule(admitted: AdmittedCap): Promise<{ verdict: ExecutorVerdict; latency_ms: number }> {
+    const { distributed } = admitted;
+    if (admitted.refused !== null) return { verdict: this.refuse(distributed, admitted.refused), latency_ms: 0 };
+    const { clock } = this.context;
+    let latency_ms = 0;
+    const verdict = await this.phases.schedule.admit(distributed, async () => {
+      const started = clock.monotonic();
+      try {
+        return await this.executor.execute(distributed, admitted.seal);
+      } catch (error) {
+        // one failing executor must not take the batch (or the bus) down with it
+        return executorFailure(error);
+      } finally {
+        latency_ms = roundMicros(clock.monotonic() - started);
+      }
+    });
+    return { verdict, latency_ms };
+  }
+
+  /**
+   * The receipt, its usage and follow-ups, sealed: off this thread while other caps are in
+   * flight. Ids, hashes and links are all made here, in this order, whichever thread signs.
+   */
+  private settle(admitted: AdmittedCap, { verdict, latency_ms }: { verdict: ExecutorVerdict; latency_ms: number }): ExecutionResult | Promise<ExecutionResult> {
     const { phases, context } = this;
     const { distributed } = admitted;
     const { cap, evidence } = distributed;
-
-    // latency is the executor's own time, measured; time spent queued on the lane is not in it
-    let latency_ms = 0;
-    const verdict: ExecutorVerdict =
-      admitted.refused !== null
-        ? this.refuse(distributed, admitted.refused)
-        : await phases.schedule.admit(distributed, async () => {
-            const started = context.clock.monotonic();
-            try {
-              return await this.executor.execute(distributed, admitted.seal);
-            } catch (error) {
-              // one failing executor must not take the batch (or the bus) down with it
-              return executorFailure(error);
-            } finally {
-              latency_ms = roundMicros(context.clock.monotonic() - started);
-            }
-          });
-
     const receipt = buildReceipt(distributed, verdict, `receipt_${context.ids.hex16()}`, this.stamp(), admitted.seal.content_hash);
     evidence.push({ phase: 'execute', status: receipt.outcome, details: receipt.payload, recorded_at: receipt.created_at });
 
-    const sealedReceipt = phases.seal?.seal(receipt);
+    const sealer = phases.seal;
+    const sealOf = sealer && sealing(sealer, this.inFlight > 1);
+    const receiptSeal = sealOf?.(receipt);
     const spawned = admitted.spawn
-      ? followUpCaps(cap, { receipt_id: receipt.receipt_id, continuation_mode: receipt.continuation_mode, receipt_hash: sealedReceipt?.content_hash ?? null }, context)
+      ? followUpCaps(cap, { receipt_id: receipt.receipt_id, continuation_mode: receipt.continuation_mode, receipt_hash: receiptSeal?.content_hash ?? null }, context)
       : [];
+    const spawnedSeals = sealOf ? spawned.map(sealOf) : [];
     const result: ExecutionResult = {
       distributed,
       receipt,
       usage_events: phases.project.project(distributed, receipt, { latency_ms, verified: admitted.seal.verified }),
       spawned_caps: spawned,
     };
-    if (phases.seal) {
-      result.seal = {
-        cap: admitted.seal,
-        receipt: sealedReceipt?.bytes ? { content_hash: sealedReceipt.content_hash, cose: toBase64(sealedReceipt.bytes) } : null,
-        spawned: spawned.map((child) => this.busSealed(child)),
-      };
-    } else if (admitted.seal.trust === 'refused') {
+    if (!receiptSeal && admitted.seal.trust === 'refused') {
       // a bus that does not seal still records that it refused the cap on entry (the exports say so)
       result.seal = { cap: admitted.seal, receipt: null, spawned: spawned.map(() => UNSEALED) };
     }
-    phases.sink.store(result);
-    return result;
+    const signatures = receiptSeal ? allOf([receiptSeal.bytes, ...spawnedSeals.map((one) => one.bytes)]) : [];
+    return this.settling.pass(signatures, ([receiptBytes, ...spawnedBytes]) => {
+      if (receiptSeal) {
+        result.seal = {
+          cap: admitted.seal,
+          receipt: receiptBytes ? { content_hash: receiptSeal.content_hash, cose: toBase64(receiptBytes) } : null,
+          spawned: spawnedSeals.map((one, i) => this.busSealed(one.content_hash, spawnedBytes[i] ?? null)),
+        };
+      }
+      phases.sink.store(result);
+      return result;
+    });
   }
 
   /**
@@ -203,23 +253,39 @@ export class CapBus {
    * so caps contend on their lanes as on a live bus; results still come back breadth-first.
    */
   async runChain(root: Root, maxHops: number, hint: CausalHint = {}): Promise<ExecutionResult[]> {
-    return breadthFirst(await this.runTree((options) => this.enter(root, options), 0, maxHops, hint));
+    return this.chainOf(this.enter(root, { spawn: 1 < maxHops, hint }), maxHops);
   }
 
   /** All roots are submitted at once, in order; results come back root by root, each chain breadth-first. */
   async runRoots(roots: readonly Root[], maxHops: number): Promise<ExecutionResult[]> {
-    const trees = await Promise.all(roots.map((root) => this.runTree((options) => this.enter(root, options), 0, maxHops, {})));
-    return trees.flatMap(breadthFirst);
+    return (await Promise.all(this.startChains(roots, maxHops))).flat();
   }
 
-  private async runTree(start: (options: RunOptions) => Promise<ExecutionResult>, depth: number, maxHops: number, hint: CausalHint): Promise<ChainNode> {
-    const result = await start({ spawn: depth + 1 < maxHops, hint });
+  /**
+   * Starts one chain per root, the roots arriving together: their signatures are checked first
+   * (off this thread where the phase can), then all are placed in one step, in order, as on a
+   * bus that checks them here. Each promise gives its root's chain breadth-first.
+   */
+  startChains(roots: readonly Root[], maxHops: number): Promise<ExecutionResult[]>[] {
+    const options = { spawn: 1 < maxHops };
+    const offload = roots.length > 1 || this.inFlight > 0;
+    const admissions = roots.map((root) => this.admission(root, offload));
+    const firsts = this.arrivals.pass(allOf(admissions), (ready) => ready.map((admission) => this.placeAndComplete(admission, options, true)));
+    const firstOf = (i: number) => (firsts instanceof Promise ? firsts.then((all) => all[i]!) : firsts[i]!);
+    return roots.map((_, i) => this.chainOf(firstOf(i), maxHops));
+  }
+
+  private async chainOf(first: Promise<ExecutionResult>, maxHops: number): Promise<ExecutionResult[]> {
+    return breadthFirst(await this.grow(first, 0, maxHops));
+  }
+
+  /** A chain node once its cap's result exists; its follow-ups are submitted the moment it does. */
+  private async grow(first: Promise<ExecutionResult>, depth: number, maxHops: number): Promise<ChainNode> {
+    const result = await first;
     // the bus's own follow-ups are trusted as issued; their seals came with them
     // children carry their parent's rank, so they outrank it wherever they are placed
-    const childHint = { lamport: result.distributed.causal_rank };
-    const children = result.spawned_caps.map((cap, i) =>
-      this.runTree((options) => this.execute(cap, options, { seal: result.seal?.spawned[i] ?? UNSEALED }, false), depth + 1, maxHops, childHint),
-    );
+    const options = { spawn: depth + 2 < maxHops, hint: { lamport: result.distributed.causal_rank } };
+    const children = result.spawned_caps.map((cap, i) => this.grow(this.arrive({ cap, seal: result.seal?.spawned[i] ?? UNSEALED }, options, false), depth + 1, maxHops));
     return { result, children: await Promise.all(children) };
   }
 
@@ -230,10 +296,8 @@ export class CapBus {
   }
 
   /** A follow-up the bus issues: sealed with the bus key, so it can be verified wherever it runs. */
-  private busSealed(cap: Cap): CapSeal {
-    const sealed = this.phases.seal!.seal(cap);
-    const cose = sealed.bytes === null ? null : toBase64(sealed.bytes);
-    return { trust: 'bus', verified: true, content_hash: sealed.content_hash, kid: this.phases.seal!.publicKey, cose, cbor: null };
+  private busSealed(content_hash: string, bytes: Uint8Array | null): CapSeal {
+    return { trust: 'bus', verified: true, content_hash, kid: this.phases.seal!.publicKey, cose: bytes === null ? null : toBase64(bytes), cbor: null };
   }
 
   /** An unsealed cap on a sealing bus: not verified, but its content hash is pinned by the receipt. */
@@ -281,3 +345,16 @@ function asReplay(first: ExecutionResult): ExecutionResult {
 }
 
 const roundMicros = (ms: number) => Math.round(ms * 1000) / 1000;
+
+type SealBytes = Uint8Array | null;
+
+/** How a record is sealed: here and now, or with its signature made off this thread. */
+function sealing(sealer: Sealer, offload: boolean): (record: Record<string, unknown>) => { content_hash: string; bytes: SealBytes | Promise<SealBytes> } {
+  const offloaded = offload ? sealer.sealOffloaded : undefined;
+  return offloaded ? (record) => offloaded.call(sealer, record) : (record) => sealer.seal(record);
+}
+
+/** Every value, at once when none is pending (the synchronous path makes no promise). */
+function allOf<T>(values: readonly (T | Promise<T>)[]): T[] | Promise<T[]> {
+  return values.some((value) => value instanceof Promise) ? Promise.all(values) : (values as T[]);
+}

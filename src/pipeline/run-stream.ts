@@ -29,8 +29,7 @@ export async function* streamChains(
   if (!(Number.isInteger(window) && window >= 1)) throw new RangeError(`window must be an integer >= 1, got ${window}`);
   const pending: Promise<ExecutionResult[]>[] = [];
   for await (const batch of batches) {
-    for (const root of batch) {
-      const chain = bus.runChain(root, options.maxHops);
+    for (const chain of bus.startChains(batch, options.maxHops)) {
       // awaited in turn below; until then a failure must not count as unhandled
       chain.catch(() => {});
       pending.push(chain);

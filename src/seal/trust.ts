@@ -2,7 +2,7 @@ import { parseCap, type Cap, type CapContext } from '../records/cap.js';
 import { isPlainObject } from '../json.js';
 import { partialCap } from '../records/stand-in.js';
 import { namesBoundElsewhere, unboundNames, type Keyring } from './keys.js';
-import { openSealed, sealRecord, type Ed25519Backend, type Opened, type Sealed, type SigningKey } from './seal.js';
+import { openSealed, openSealedOffloaded, sealRecord, type Ed25519Backend, type Ed25519Offload, type Opened, type Sealed, type SealedRead, type SigningKey } from './seal.js';
 
 /** The trust outcome of a sealed cap (product.md §3): verified with a trust level, or rejected with a reason. */
 export type CapTrust =
@@ -29,9 +29,17 @@ export function sealCap(cap: Cap, key: SigningKey, backend?: Ed25519Backend): Se
   return sealRecord(cap, key, backend);
 }
 
-/** Opens a sealed cap and decides whether its signer may speak for its actor. Never throws. */
-export function checkSealedCap(bytes: Uint8Array, options: TrustOptions): CapTrust {
-  return trustOpened(openSealed(bytes, { maxBytes: options.maxBytes, backend: options.backend }), options);
+/**
+ * Opens a sealed cap and decides whether its signer may speak for its actor. Never throws.
+ * `read`: what readSealed already read of these bytes, so they are not read again.
+ */
+export function checkSealedCap(bytes: Uint8Array, options: TrustOptions, read?: SealedRead): CapTrust {
+  return trustOpened(openSealed(bytes, { maxBytes: options.maxBytes, backend: options.backend }, read), options);
+}
+
+/** checkSealedCap with the signature checked off the calling thread: the same answers. */
+export function checkSealedCapOffloaded(bytes: Uint8Array, options: TrustOptions & { backend: Ed25519Backend & { offload: Ed25519Offload } }, read?: SealedRead): Promise<CapTrust> {
+  return openSealedOffloaded(bytes, { maxBytes: options.maxBytes, backend: options.backend }, read).then((opened) => trustOpened(opened, options));
 }
 
 /**

@@ -1,0 +1,248 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { nodeBackend } from '../adapters/node/ed25519.js';
+import { createMemoryBus, LamportPlacer } from '../adapters/memory/index.js';
+import type { CapBus, Root } from '../src/pipeline/pipeline.js';
+import { manualClock, seededIds } from '../src/clock.js';
+import { makeCap, type Cap } from '../src/records/cap.js';
+import { signingKeyFromSeed } from '../src/seal/keys.js';
+import { keyText, openSealed, sealRecord, type Ed25519Backend, type Ed25519Offload } from '../src/seal/seal.js';
+import type { ExecutionResult } from '../src/records/result.js';
+import { fromBase64 } from '../src/bytes.js';
+
+/**
+ * Issue 15: Ed25519 off the main thread (node:crypto's callback forms on libuv's pool) while
+ * other caps are in flight. The sequencer must keep every order and rank the synchronous path
+ * gives, and a pool that fails must cost no cap its receipt.
+ */
+
+const actorKey = signingKeyFromSeed(new Uint8Array(32).fill(7), nodeBackend);
+const strangerKey = signingKeyFromSeed(new Uint8Array(32).fill(8), nodeBackend);
+const busKey = signingKeyFromSeed(new Uint8Array(32).fill(9), nodeBackend);
+const keyring = { actors: { 'codex.aint': [keyText(actorKey.publicKey)] }, bus: keyText(busKey.publicKey) };
+const START = Date.parse('2026-12-02T08:00:00.000Z');
+
+/** Counts what went to the pool, so a test can tell the offloaded path was taken. */
+function countingBackend(offload: Partial<Ed25519Offload> = {}): { backend: Ed25519Backend; calls: { sign: number; verify: number } } {
+  const calls = { sign: 0, verify: 0 };
+  const backend: Ed25519Backend = {
+    ...nodeBackend,
+    offload: {
+      sign: (seed, message) => (calls.sign++, (offload.sign ?? nodeBackend.offload.sign)(seed, message)),
+      verify: (signature, message, key) => (calls.verify++, (offload.verify ?? nodeBackend.offload.verify)(signature, message, key)),
+    },
+  };
+  return { backend, calls };
+}
+
+const synchronous: Ed25519Backend = { ...nodeBackend, offload: undefined };
+
+/** A bus on a seeded clock and id source, recording every placement in order. */
+function seededBus(backend: Ed25519Backend) {
+  const placements: string[] = [];
+  const placer = new LamportPlacer();
+  const bus = createMemoryBus({
+    keyring,
+    busKey,
+    backend,
+    // a still clock: latency is a measurement of the run, not an order the paths must share
+    clock: manualClock(START),
+    ids: seededIds(42),
+    phases: {
+      place: {
+        place(cap, hint) {
+          const placed = placer.place(cap, hint);
+          placements.push(`${cap.intent}@${placed.causal_rank}`);
+          return placed;
+        },
+      },
+    },
+  });
+  return { bus, placements };
+}
+
+type Kind = 'jis' | 'self' | 'forged' | 'unsealed' | 'bad-bytes';
+const kinds: readonly Kind[] = ['jis', 'self', 'forged', 'unsealed', 'bad-bytes'];
+const intents = ['agent.tool.high', 'service.rpc.call', 'agent.plan', 'misc.op', 'agent.tool.high.fork'] as const;
+const modes = ['continue', 'fork', 'resume', 'triage'] as const;
+
+interface RootSpec {
+  kind: Kind;
+  intent: (typeof intents)[number];
+  mode: (typeof modes)[number];
+  lamport: number;
+}
+
+/** The same roots for both buses: caps made on a seeded context, sealed (or broken) as the spec says. */
+function rootsOf(specs: readonly RootSpec[]): Root[] {
+  const ctx = { clock: manualClock(START), ids: seededIds(7) };
+  return specs.map((spec, i) => {
+    const self = spec.kind === 'self';
+    const cap: Cap = makeCap(
+      {
+        actor_id: self ? 'edge.device' : 'codex.aint',
+        intent: spec.intent,
+        authority_ref: 'sam:test',
+        payload: { i, continuation_mode: spec.mode },
+        attestation_layer: self ? 'self-signed' : 'jis',
+        actor_jis_pubkey: self ? keyText(strangerKey.publicKey) : null,
+      },
+      ctx,
+    );
+    if (spec.kind === 'unsealed') return { cap };
+    const key = spec.kind === 'jis' ? actorKey : strangerKey;
+    const sealed = sealRecord(cap, key, nodeBackend).bytes.slice();
+    if (spec.kind === 'bad-bytes') sealed[sealed.length - 1]! ^= 0xff;
+    return { sealed };
+  });
+}
+
+/** What the two paths must agree on, for each result in the order the bus gave them. */
+function facts(results: readonly ExecutionResult[]) {
+  return results.map((r) => ({
+    cap_id: r.distributed.cap.cap_id,
+    parent_id: r.distributed.cap.parent_id,
+    rank: r.distributed.causal_rank,
+    lane: r.distributed.lane_id,
+    receipt: r.receipt,
+    seal: r.seal,
+    usage: r.usage_events,
+  }));
+}
+
+/**
+ * The same without ids drawn at completion: a follow-up is placed once its parent's seals are
+ * made, so with chains the receipts of other caps may draw their ids before or after it.
+ */
+function idFreeFacts(results: readonly ExecutionResult[]) {
+  const roots = new Set(results.filter((r) => r.distributed.cap.parent_id === null).map((r) => r.distributed.cap.cap_id));
+  return results.map((r) => ({
+    root: roots.has(r.distributed.cap.cap_id) ? r.distributed.cap.cap_id : null,
+    intent: r.distributed.cap.intent,
+    rank: r.distributed.causal_rank,
+    lane: r.distributed.lane_id,
+    outcome: [r.receipt.outcome, r.receipt.continuation_mode, r.receipt.payload.accepted, r.receipt.payload.reason],
+    cap_seal: r.seal && [r.seal.cap.trust, r.seal.cap.verified, r.distributed.cap.parent_id === null ? r.seal.cap.content_hash : null],
+    receipt_sealed: r.seal?.receipt?.cose !== undefined,
+    spawned: r.spawned_caps.map((c) => c.intent),
+  }));
+}
+
+const specArb = fc.record({
+  kind: fc.constantFrom(...kinds),
+  intent: fc.constantFrom(...intents),
+  mode: fc.constantFrom(...modes),
+  lamport: fc.nat({ max: 50 }),
+});
+
+describe('Ed25519 off the main thread', () => {
+  test.prop([fc.array(specArb, { minLength: 1, maxLength: 40 })], { numRuns: 25 })(
+    'runRoots gives the same ranks, orders, ids, receipts and seals as the synchronous path',
+    async (specs) => {
+      const roots = rootsOf(specs);
+      const plain = seededBus(synchronous);
+      const pooled = seededBus(countingBackend().backend);
+      const expected = await plain.bus.runRoots(roots, 1);
+      const actual = await pooled.bus.runRoots(roots, 1);
+      expect(facts(actual)).toEqual(facts(expected));
+      expect(pooled.placements).toEqual(plain.placements);
+      expect(sinkOrder(pooled.bus)).toEqual(sinkOrder(plain.bus));
+    },
+  );
+
+  test.prop([fc.array(specArb, { minLength: 1, maxLength: 30 }), fc.integer({ min: 2, max: 3 })], { numRuns: 25 })(
+    'chains keep their ranks, placement order and breadth-first order under the pool',
+    async (specs, hops) => {
+      const roots = rootsOf(specs);
+      const plain = seededBus(synchronous);
+      const pooled = seededBus(countingBackend().backend);
+      const expected = await plain.bus.runRoots(roots, hops);
+      const actual = await pooled.bus.runRoots(roots, hops);
+      expect(idFreeFacts(actual)).toEqual(idFreeFacts(expected));
+      expect(pooled.placements).toEqual(plain.placements);
+    },
+  );
+
+  test.prop([fc.array(specArb, { minLength: 2, maxLength: 40 })], { numRuns: 25 })(
+    'concurrent submits with sender clocks are placed in arrival order, as on the synchronous path',
+    async (specs) => {
+      const roots = rootsOf(specs);
+      const run = async (bus: CapBus) => Promise.all(roots.map((root, i) => bus.submit(root as { sealed: Uint8Array }, { hint: { lamport: specs[i]!.lamport } })));
+      const plain = seededBus(synchronous);
+      const counted = countingBackend();
+      const pooled = seededBus(counted.backend);
+      // a live bus: the first cap finds it idle and runs at once, the others wait for the pool,
+      // so receipts draw their ids in another order; ranks, placement and decisions stay
+      expect(idFreeFacts(await run(pooled.bus))).toEqual(idFreeFacts(await run(plain.bus)));
+      expect(pooled.placements).toEqual(plain.placements);
+      expect(counted.calls.verify).toBeGreaterThan(0);
+    },
+  );
+
+  it('offloads while other caps are in flight, and not for a lone cap', async () => {
+    const roots = rootsOf(Array.from({ length: 20 }, (_, i) => ({ kind: 'jis' as const, intent: 'agent.tool.high' as const, mode: 'continue' as const, lamport: i })));
+    const burst = countingBackend();
+    await seededBus(burst.backend).bus.runRoots(roots, 1);
+    // roots that arrive together are all checked in the pool, and receipts are signed there
+    // while other caps are still in flight (the last one or few may find the bus alone)
+    expect(burst.calls.verify).toBe(20);
+    expect(burst.calls.sign).toBeGreaterThanOrEqual(15);
+
+    const lone = countingBackend();
+    const { bus } = seededBus(lone.backend);
+    for (const root of roots) await bus.submit(root as { sealed: Uint8Array });
+    expect(lone.calls).toEqual({ sign: 0, verify: 0 });
+  });
+
+  it('a pool that throws while verifying gives that cap a rejected receipt; the caps beside it run', async () => {
+    let n = 0;
+    const failing = countingBackend({ verify: (signature, message, key) => (++n === 3 ? Promise.reject(new Error('pool thread died')) : nodeBackend.offload.verify(signature, message, key)) });
+    const roots = rootsOf(Array.from({ length: 8 }, (_, i) => ({ kind: 'jis' as const, intent: 'agent.tool.high' as const, mode: 'continue' as const, lamport: i })));
+    const results = await seededBus(failing.backend).bus.runRoots(roots, 1);
+    expect(results).toHaveLength(8);
+    const rejected = results.filter((r) => r.receipt.outcome === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.receipt.continuation_mode).toBe('reject');
+    expect(rejected[0]!.receipt.payload.reason).toMatch(/^bad-signature: node:crypto could not check the signature: Error: pool thread died/);
+    expect(results.filter((r) => r.receipt.outcome === 'executed')).toHaveLength(7);
+  });
+
+  it('a pool that throws while signing costs no receipt its seal: it is signed again on the main thread', async () => {
+    const failing = countingBackend({ sign: () => Promise.reject(new Error('pool thread died')) });
+    const roots = rootsOf(Array.from({ length: 8 }, (_, i) => ({ kind: 'jis' as const, intent: 'agent.tool.high' as const, mode: 'fork' as const, lamport: i })));
+    const results = await seededBus(failing.backend).bus.runRoots(roots, 2);
+    expect(failing.calls.sign).toBeGreaterThan(0);
+    const sealedRecords = results.flatMap((r) => [r.seal!.receipt!.cose, ...r.seal!.spawned.map((s) => s.cose!)]);
+    expect(sealedRecords.length).toBeGreaterThan(16);
+    for (const cose of sealedRecords) {
+      const opened = openSealed(fromBase64(cose), { backend: nodeBackend });
+      expect(opened.ok && opened.kid_text).toBe(keyText(busKey.publicKey));
+    }
+  });
+});
+
+function sinkOrder(bus: CapBus): string[] {
+  return (bus.phases.sink as unknown as { results: ExecutionResult[] }).results.map((r) => r.receipt.receipt_id);
+}
+
+describe('Sequencer', () => {
+  it('passes work in arrival order, a failure in its turn, and nothing waits behind a failure', async () => {
+    const { Sequencer } = await import('../src/pipeline/sequencer.js');
+    const order = new Sequencer();
+    const passed: string[] = [];
+    let release!: (v: string) => void;
+    const slow = order.pass(new Promise<string>((resolve) => (release = resolve)), (v) => passed.push(v));
+    const failing = order.pass(Promise.reject(new Error('pool thread died')), () => passed.push('never'));
+    const ready = order.pass('ready', (v) => passed.push(v));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(passed).toEqual([]);
+    expect(order.waiting).toBe(3);
+    release('slow');
+    await expect(failing).rejects.toThrow('pool thread died');
+    await Promise.all([slow, ready]);
+    expect(passed).toEqual(['slow', 'ready']);
+    expect(order.waiting).toBe(0);
+    // with nothing waiting, ready work passes in the caller's own call
+    expect(order.pass(1, (v) => v + 1)).toBe(2);
+  });
+});
