@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   checkBurstLimits,
   checkCausalRanks,
+  checkMaxRunning,
   checkNoUnjustifiedPassing,
   checkOneReceiptPerCap,
   checkReadyPriority,
@@ -85,5 +86,46 @@ describe('a contending scenario with --schedule-trace (fixtures/contention.jsonl
     const receipt = results.find((r: any) => r.distributed.cap.actor_id === 'shady.aint').receipt;
     expect(receipt.payload).toMatchObject({ accepted: false, continuation_mode: 'hard_avoid' });
     expect(receipt.payload.reason).toContain('hard_avoid');
+  });
+});
+
+describe('--max-running: the executor capacity of a run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'capbus-max-running-'));
+  const input = join(dir, 'spread.jsonl');
+  // 12 caps of 40 ms over 6 lanes of two priorities: without a global limit up to 12 run at once
+  const intents = ['agent.tool.high', 'misc.op'];
+  writeFileSync(
+    input,
+    Array.from({ length: 12 }, (_, i) => JSON.stringify({ actor_id: 'spread.aint', intent: intents[i % 2], lane_hint: `lane:spread:${i % 6}`, authority_ref: 'sam:t', payload: { duration_ms: 40, i } })).join('\n') + '\n',
+  );
+  const schedule = (...flags: string[]) => {
+    const tracePath = join(dir, `trace${flags.join('')}.jsonl`);
+    const run = spawnSync(process.execPath, [BIN, 'trace', '--json', '--input', input, '--schedule-trace', tracePath, ...flags], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const trace = readFileSync(tracePath, 'utf8').trim().split('\n').map((line) => ScheduleTraceRecordSchema.parse(JSON.parse(line)));
+    return { results: JSON.parse(run.stdout), trace };
+  };
+
+  it('never runs more than N caps at once over all lanes, reaches N, and hands freed slots to the higher priority', () => {
+    // the same input without the flag runs more than 3 at once
+    expect(checkMaxRunning(schedule().trace, 3)).not.toEqual([]);
+    const { results, trace } = schedule('--max-running', '3');
+    expect(trace).toHaveLength(12);
+    expect(results.every((r: any) => r.receipt.outcome === 'executed')).toBe(true);
+    expect(checkMaxRunning(trace, 3)).toEqual([]);
+    // 3 did run at once: the limit held the rest back, not a lack of work
+    expect(checkMaxRunning(trace, 2)).not.toEqual([]);
+    // the caps held back started highest priority first (agent.tool.high 7, then misc 5)
+    const waited = trace.filter((t) => t.decision === 'queued').sort((a, b) => a.started_seq! - b.started_seq!);
+    expect(waited.map((t) => t.priority)).toEqual([7, 7, 7, 7, 5, 5, 5, 5, 5]);
+    expect([...checkTraceMatchesReceipts(results, trace), ...checkBurstLimits(trace), ...checkReadyPriority(trace)]).toEqual([]);
+  });
+
+  it('a limit that is not an integer of at least 1 is a usage error (exit 2) naming the flag', () => {
+    for (const [command, value] of [['trace', '0'], ['export-all', '1.5'], ['emit', 'many'], ['serve', '0']]) {
+      const run = spawnSync(process.execPath, [BIN, command!, '--max-running', value!], { encoding: 'utf8' });
+      expect(run.status, `${command} --max-running ${value}`).toBe(2);
+      expect(run.stderr).toContain(`argument '${value}' is invalid. --max-running must be a whole number of at least 1`);
+    }
   });
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { scheduleTraceCli } from '../mux/cli.js';
+import { laneMuxCli } from '../mux/cli.js';
 import { natsCli } from '../nats/cli.js';
 import { twinGuardCli } from '../twin-guard/cli.js';
 import { readBytes, readText, stderr, stdout, writeText } from './cli/io.js';
@@ -16,7 +16,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 process.exitCode = await runCli(process.argv.slice(2), {
   composeBus,
   // the order of the extensions is the order their flags appear in --help
-  extensions: [scheduleTraceCli, twinGuardCli, natsCli],
+  extensions: [laneMuxCli, twinGuardCli, natsCli],
   stdout,
   stderr,
   readBytes,

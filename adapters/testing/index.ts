@@ -13,6 +13,7 @@ export { runScenario, scenarioArb, type Scenario, type ScenarioRun } from './sce
 export {
   checkBurstLimits,
   checkCausalRanks,
+  checkMaxRunning,
   checkNoUnjustifiedPassing,
   checkOneReceiptPerCap,
   checkReadyPriority,

@@ -85,6 +85,17 @@ export function checkBurstLimits(trace: readonly ScheduleTraceRecord[]): string[
   return out;
 }
 
+/** With a global limit (`LaneMux` maxRunning, `--max-running`), the caps running over all lanes when a cap starts (itself included) never exceed it. */
+export function checkMaxRunning(trace: readonly ScheduleTraceRecord[], maxRunning: number): string[] {
+  const out: string[] = [];
+  let running = 0;
+  for (const e of timeline(trace)) {
+    running += e.start ? 1 : -1;
+    if (e.start && running > maxRunning) out.push(`${e.record.cap_id}: started as ${running} running over all lanes, max_running ${maxRunning}`);
+  }
+  return out;
+}
+
 /** On a lane where every cap that entered has policy reject, caps of two actors never run at once. */
 export function checkRejectLanes(trace: readonly ScheduleTraceRecord[]): string[] {
   const rejectOnly = new Map<string, boolean>();
@@ -216,6 +227,7 @@ export function checkScenario(run: ScenarioRun): string[] {
     ...checkOneReceiptPerCap(roots, run.results),
     ...checkTraceMatchesReceipts(run.results, run.trace),
     ...checkBurstLimits(run.trace),
+    ...(run.scenario.max_running === null ? [] : checkMaxRunning(run.trace, run.scenario.max_running)),
     ...checkRejectLanes(run.trace),
     ...checkRefusalsTriaged(roots, run.results, run.trace, run.scenario.max_hops),
     ...checkNoUnjustifiedPassing(run.trace),
