@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectCapBus, type CapBusClient } from '../adapters/nats/index.js';
 import { parseListenAddress } from '../adapters/ops/index.js';
 import { BIN, freePort, skipNats, spawnWorker, startNatsServer, waitFor, type NatsServer, type SpawnedWorker } from './tools/nats-server.js';
+import { owners } from './tools/partitions.js';
 
 /** product.md §8: a serve worker is a NATS service, and with --http answers health, readiness and metrics. */
 
@@ -192,6 +193,65 @@ describe.skipIf(skipNats)('several workers', () => {
       await server.dispose();
     }
   }, 40_000);
+});
+
+describe.skipIf(skipNats)('readiness of a partitioned worker', () => {
+  const readyz = async (url: string) => {
+    const r = await get(`${url}/readyz`);
+    return { status: r.status, body: JSON.parse(r.text) as { serving: boolean; partitions: { owned: number[]; first_share_held: boolean } } };
+  };
+
+  it('a joining worker answers 503 while subscribed until it holds its first share (a running cap delays one partition)', async () => {
+    const server = await startNatsServer();
+    const executed = join(dir, 'executed-rz.log');
+    const workers: SpawnedWorker[] = [];
+    const client = await connectCapBus({ servers: server.url, prefix: 'rz', timeoutMs: 30_000 });
+    try {
+      workers.push(await spawnWorker(['--nats', server.url, '--subject-prefix', 'rz', '--executed-log', executed]));
+      // lane:agent.tool.high:default is partition 12 (README's test vector); the first worker keeps 0-7
+      // when a second joins, and hands 12 back only once this cap is done
+      const long = client.emit({ actor_id: 'slow.aint', intent: 'agent.tool.high', authority_ref: 'sam:t', payload: { duration_ms: 6_000 } });
+      await waitFor('the long cap to run', () => existsSync(executed) && readFileSync(executed, 'utf8').length > 0, 10_000);
+      const http = `http://127.0.0.1:${await freePort()}`;
+      workers.push(await spawnWorker(['--nats', server.url, '--subject-prefix', 'rz', '--http', http.slice('http://'.length)]));
+      let joining = await readyz(http);
+      await waitFor('the joiner to serve', async () => (joining = await readyz(http)).body.serving, 10_000, 20);
+      expect(joining.status).toBe(503);
+      expect(joining.body.partitions.first_share_held).toBe(false);
+      expect(joining.body.partitions.owned).not.toContain(12);
+      let ready = joining;
+      await waitFor('the joiner to be ready', async () => (ready = await readyz(http)).status === 200, 20_000, 20);
+      expect(ready.body).toMatchObject({ status: 'ready', serving: true, partitions: { partitioned: true, count: 16, first_share_held: true } });
+      expect(ready.body.partitions.owned).toHaveLength(8);
+      expect(ready.body.partitions.owned).toContain(12);
+      expect((await long).outcome).toBe('executed');
+    } finally {
+      await client.close();
+      for (const worker of workers) await worker.stop();
+      await server.dispose();
+    }
+  }, 60_000);
+
+  it('a worker whose fair share the others already hold is ready after its first round, owning nothing', async () => {
+    const server = await startNatsServer();
+    const workers: SpawnedWorker[] = [];
+    const nc = await connect({ servers: server.url });
+    try {
+      // two partitions, one each: a third worker's fair share, ceil(2 / 3) = 1, can never be met
+      for (let i = 0; i < 2; i++) workers.push(await spawnWorker(['--nats', server.url, '--subject-prefix', 'rz2', '--partitions', '2']));
+      const leases = await nc.jetstream().views.kv('rz2-partitions', { history: 1 });
+      await waitFor('one partition each', async () => new Set((await owners(leases, 2)).values()).size === 2, 15_000);
+      const http = `http://127.0.0.1:${await freePort()}`;
+      workers.push(await spawnWorker(['--nats', server.url, '--subject-prefix', 'rz2', '--partitions', '2', '--http', http.slice('http://'.length)]));
+      let third = await readyz(http);
+      await waitFor('the third worker to be ready', async () => (third = await readyz(http)).status === 200, 10_000, 20);
+      expect(third.body.partitions).toEqual({ partitioned: true, count: 2, owned: [], first_share_held: true });
+    } finally {
+      await nc.close();
+      for (const worker of workers) await worker.stop();
+      await server.dispose();
+    }
+  }, 60_000);
 });
 
 async function collect<T>(iterator: AsyncIterable<T>): Promise<T[]> {

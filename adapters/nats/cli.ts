@@ -221,8 +221,11 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
         const { startOperations } = await import('../ops/index.js');
         // HTTP first: a bad or taken address fails before anything connects
         let serving: Worker | undefined;
-        // stats and /readyz show the partitions this worker owns now
-        const partitions = () => (o.partitions === 0 ? { partitioned: false as const } : { partitioned: true as const, count: o.partitions, owned: serving?.owned() ?? [] });
+        // stats and /readyz show the partitions this worker owns now; /readyz waits for the first share
+        const partitions = () =>
+          o.partitions === 0
+            ? { partitioned: false as const }
+            : { partitioned: true as const, count: o.partitions, owned: serving?.owned() ?? [], first_share_held: serving?.hasFirstShare() ?? false };
         const ops = await usage(() => startOperations({ http: o.http, log, partitions }));
         let cliBus: CliBus | undefined;
         const bus = (parts: WorkerParts) => {

@@ -14,6 +14,9 @@ import { isWrongRevision } from './receipt-store.js';
  * this worker saw it change, is free, and is taken with an update fenced by that revision. The
  * owner stops serving a partition once the lease time has passed since it sent its last renewal
  * that succeeded, which is never later than anyone else may take it over.
+ * A worker holds its first share once a round leaves it at its fair share, or short of it with
+ * nothing more to come: no partition free and no other worker above the fair share (so none will
+ * hand one back). Readiness waits for it.
  */
 
 export const DEFAULT_LEASE_MS = 5_000;
@@ -38,6 +41,8 @@ interface Seen {
   live: boolean;
   /** when this worker saw this revision first */
   at: number;
+  /** the worker a partition lease names (null: not a lease, or deleted) */
+  owner: string | null;
 }
 
 interface Lease {
@@ -64,6 +69,7 @@ export class PartitionLeases {
   private balancing = false;
   private renewing = false;
   private stopped = false;
+  private firstShare = false;
 
   private constructor(
     private readonly kv: KV,
@@ -95,6 +101,11 @@ export class PartitionLeases {
     if (workerId === this.options.workerId) return true;
     const seen = this.seen.get(workerKey(workerId));
     return seen !== undefined && this.fresh(seen, this.now());
+  }
+
+  /** Whether this worker has held its first share of partitions (see above); true from then on. */
+  hasFirstShare(): boolean {
+    return this.firstShare;
   }
 
   /** The partitions this worker owns, ascending. */
@@ -144,7 +155,8 @@ export class PartitionLeases {
   private observe(entry: KvEntry): void {
     const before = this.seen.get(entry.key);
     if (before && before.revision >= entry.revision) return;
-    this.seen.set(entry.key, { revision: entry.revision, live: entry.operation === 'PUT', at: this.now() });
+    const live = entry.operation === 'PUT';
+    this.seen.set(entry.key, { revision: entry.revision, live, at: this.now(), owner: live && entry.key.startsWith('partition.') ? ownerOf(entry) : null });
   }
 
   /** The heartbeat, then every lease, each fenced by the revision this worker wrote last. */
@@ -188,7 +200,7 @@ export class PartitionLeases {
         }
       }
       const fair = Math.ceil(this.options.partitions / this.workers(now));
-      const kept = [...this.leases.values()].filter((lease) => !lease.releasing).length;
+      const kept = this.kept();
       if (kept > fair) {
         for (const p of this.owned().filter((q) => !this.leases.get(q)!.releasing).slice(fair)) void this.release(p);
       } else if (kept < fair) {
@@ -198,11 +210,37 @@ export class PartitionLeases {
           if (await this.claim(p)) wanted--;
         }
       }
+      if (!this.firstShare && this.shareSettled(fair)) {
+        this.firstShare = true;
+        this.options.log({ level: 'info', msg: 'first share held', worker: this.options.workerId, owned: this.owned() });
+      }
     } catch (error) {
       this.warn('balancing partitions failed', error);
     } finally {
       this.balancing = false;
     }
+  }
+
+  /**
+   * After a round: at the fair share, or short of it with nothing more to come (no partition free,
+   * no other worker holding more than the fair share, so none will hand one back).
+   */
+  private shareSettled(fair: number): boolean {
+    const now = this.now();
+    if (this.kept() >= fair) return true;
+    if (this.freePartitions(now).length > 0) return false;
+    const others = new Map<string, number>();
+    for (const seen of this.seen.values()) {
+      if (seen.owner !== null && seen.owner !== this.options.workerId && this.fresh(seen, now)) others.set(seen.owner, (others.get(seen.owner) ?? 0) + 1);
+    }
+    return [...others.values()].every((count) => count <= fair);
+  }
+
+  /** Leases this worker keeps (not being handed back). */
+  private kept(): number {
+    let count = 0;
+    for (const lease of this.leases.values()) if (!lease.releasing) count++;
+    return count;
   }
 
   /** Live workers: this one and every heartbeat that changed within the lease time. */
@@ -263,6 +301,16 @@ export class PartitionLeases {
 
   private warn(msg: string, error: unknown): void {
     this.options.log({ level: 'warn', msg, worker: this.options.workerId, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** The owner a lease names; null when its value names none. */
+function ownerOf(entry: KvEntry): string | null {
+  try {
+    const owner = entry.json<{ owner?: unknown }>().owner;
+    return typeof owner === 'string' ? owner : null;
+  } catch {
+    return null;
   }
 }
 

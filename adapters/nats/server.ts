@@ -78,6 +78,11 @@ export interface Worker {
   readonly subjects: Subjects;
   /** the partitions this worker owns now, ascending (empty when unpartitioned) */
   owned(): number[];
+  /**
+   * whether it has held its first share of partitions: its fair share, or what it could get when
+   * the others hold the rest and none is above its own share (always true when unpartitioned)
+   */
+  hasFirstShare(): boolean;
   /** graceful: stop taking caps, finish those in flight, let partitions go, drain; bounded by stopTimeoutMs */
   stop(): Promise<void>;
   /** resolves when the connection is closed, by stop() or for good */
@@ -105,7 +110,11 @@ function checkInteger(name: string, value: number, min: number, max: number): nu
   return value;
 }
 
-/** Connects and starts serving caps; resolves once subscribed, with a first share of partitions (and logged "ready"). */
+/**
+ * Connects and starts serving caps; resolves (and logs "ready") once subscribed, after its first
+ * round of partition claims; it may hold its first share only later (`hasFirstShare`), when others
+ * had to hand partitions back first.
+ */
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const maxHops = checkInteger('maxHops', options.maxHops ?? 1, 1, HOP_LIMIT);
   const maxBytes = checkInteger('maxBytes', options.maxBytes ?? DEFAULT_MAX_BYTES, 1, Number.MAX_SAFE_INTEGER);
@@ -207,6 +216,10 @@ class RunningWorker implements Worker {
 
   owned(): number[] {
     return this.leases?.owned() ?? [];
+  }
+
+  hasFirstShare(): boolean {
+    return this.leases?.hasFirstShare() ?? true;
   }
 
   get connection(): NatsConnection {

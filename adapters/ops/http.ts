@@ -11,6 +11,7 @@ export interface Health {
   connected(): boolean;
   /** subscribed and taking caps (not starting, not draining) */
   serving(): boolean;
+  /** what it owns; a partitioned worker is ready only once it has held its first share */
   partitions(): OwnedPartitions;
 }
 
@@ -40,9 +41,9 @@ const SECURITY_HEADERS = {
 };
 
 /**
- * `/healthz` (process up and NATS connected), `/readyz` (serving caps, with owned partitions),
- * `/metrics` (Prometheus text format), `/` the live console and `/events` its SSE stream,
- * `/state` the console's state as JSON. GET (and HEAD) only.
+ * `/healthz` (process up and NATS connected), `/readyz` (serving caps and, when partitioned, has
+ * held a first share of partitions), `/metrics` (Prometheus text format), `/` the live console and
+ * `/events` its SSE stream, `/state` the console's state as JSON. GET (and HEAD) only.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const { health, metrics, feed } = options;
@@ -58,8 +59,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       json(res, connected ? 200 : 503, { status: connected ? 'ok' : 'unhealthy', nats: connected ? 'connected' : 'disconnected' });
     },
     '/readyz': (_req, res) => {
-      const ready = health.connected() && health.serving();
-      json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', nats: health.connected() ? 'connected' : 'disconnected', serving: health.serving(), partitions: health.partitions() });
+      const partitions = health.partitions();
+      const ready = health.connected() && health.serving() && (!partitions.partitioned || partitions.first_share_held);
+      json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', nats: health.connected() ? 'connected' : 'disconnected', serving: health.serving(), partitions });
     },
     '/metrics': async (_req, res) => {
       const text = await metrics.registry.metrics();

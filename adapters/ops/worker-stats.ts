@@ -3,8 +3,11 @@ import type { ExecutionResult } from '../../src/records/result.js';
 import type { WorkerObserver } from '../nats/observer.js';
 import type { RefusalCode } from '../nats/refusal.js';
 
-/** Which partitions a worker schedules (product.md §7); an unpartitioned worker schedules every lane. */
-export type OwnedPartitions = { partitioned: false } | { partitioned: true; count: number; owned: readonly number[] };
+/**
+ * Which partitions a worker schedules (product.md §7); an unpartitioned worker schedules every
+ * lane. `first_share_held`: it has held its first share (readiness waits for it).
+ */
+export type OwnedPartitions = { partitioned: false } | { partitioned: true; count: number; owned: readonly number[]; first_share_held: boolean };
 
 /** Asked whenever stats or readiness are reported; the scale-out worker plugs its lease table in here. */
 export type PartitionProvider = () => OwnedPartitions;
