@@ -216,3 +216,23 @@ const readTrace = (file: string): ScheduleTraceRecord[] =>
     .split('\n')
     .filter(Boolean)
     .map((line) => ScheduleTraceRecordSchema.parse(JSON.parse(line)));
+
+describe.skipIf(skipNats)('NATS scale-out on a server without JetStream', () => {
+  it('serve with the default partitions exits 2, suggesting -js or --partitions 0 (--jetstream: -js or without it); with --partitions 0 it serves', async () => {
+    const server = await startNatsServer([], { jetstream: false });
+    try {
+      const run = spawnSync(process.execPath, [BIN, 'serve', '--nats', server.url], { encoding: 'utf8', timeout: 20_000 });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(/^tibet-cap-bus: partitioned workers keep their leases and twin states in JetStream KV, and this NATS server has no JetStream \(.+\): start nats-server with -js, or serve with --partitions 0\n$/);
+      // durable mode needs it too, and says so
+      const durable = spawnSync(process.execPath, [BIN, 'serve', '--nats', server.url, '--partitions', '0', '--jetstream'], { encoding: 'utf8', timeout: 20_000 });
+      expect(durable.status).toBe(2);
+      expect(durable.stderr).toMatch(/^tibet-cap-bus: durable mode \(--jetstream\) keeps caps in a JetStream stream .*: start nats-server with -js, or serve without --jetstream\n$/);
+      // the second suggestion works on the same server
+      const worker = await spawnWorker(['--nats', server.url, '--partitions', '0']);
+      await worker.stop();
+    } finally {
+      await server.dispose();
+    }
+  }, 30_000);
+});

@@ -91,14 +91,21 @@ export interface Worker {
   readonly connection: NatsConnection;
 }
 
-/** Partitioned workers keep leases and twin states in JetStream KV: say so when the server has no JetStream. */
-async function needsJetStream<T>(open: () => Promise<T>): Promise<T> {
+/** What needs JetStream, and the other way out when the server has none. */
+const JETSTREAM_USES = {
+  partitions: ['partitioned workers keep their leases and twin states in JetStream KV', 'serve with --partitions 0'],
+  durable: ['durable mode (--jetstream) keeps caps in a JetStream stream and receipts in JetStream KV', 'serve without --jetstream'],
+} as const;
+
+/** Runs a first JetStream step; when the server has no JetStream, says what needs it and how to go on. */
+async function needsJetStream<T>(use: keyof typeof JETSTREAM_USES, open: () => Promise<T>): Promise<T> {
   try {
     return await open();
   } catch (error) {
     const text = describe(error);
     if (!/jetstream not enabled|503/i.test(text)) throw error;
-    throw new Error(`partitioned workers keep their leases and twin states in JetStream KV, and this NATS server has no JetStream (${text}): start nats-server with -js, or serve with --partitions 0`);
+    const [what, otherwise] = JETSTREAM_USES[use];
+    throw new Error(`${what}, and this NATS server has no JetStream (${text}): start nats-server with -js, or ${otherwise}`);
   }
 }
 
@@ -176,7 +183,7 @@ class RunningWorker implements Worker {
     });
     // in-doubt outermost: a cap in doubt is not run, so it is not reported as executing either
     const hooks: BusHooks = { execute: [...(durable ? [durable.inDoubtHook] : []), ...(onExecute ? [reportExecution] : [])] };
-    const twinStore = partitions > 0 ? await needsJetStream(() => KvTwinStore.open(nc.jetstream(), bucketFor(settings.subjects.prefix, 'twin'))) : null;
+    const twinStore = partitions > 0 ? await needsJetStream('partitions', () => KvTwinStore.open(nc.jetstream(), bucketFor(settings.subjects.prefix, 'twin'))) : null;
     const bus = options.bus({ hooks, twinStore, align: partitions > 0 ? new PartitionedAligner(partitions) : new LocalAligner() });
     this.io = new WorkerIo(nc, bus, settings, log, options.onGatewayEvent, options.observer);
     this.mode = durable ?? new CoreMode(this.io, () => this.router!);
@@ -198,7 +205,7 @@ class RunningWorker implements Worker {
       router.serving = (p) => this.leases!.serving(p);
       if (durable) durable.claimerAlive = (workerId) => this.leases!.alive(workerId);
     }
-    const described = await this.mode.start();
+    const described = durable ? await needsJetStream('durable', () => durable.start()) : await this.mode.start();
     this.ready = true;
     log({
       level: 'info',

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Test harness for the NATS transport: a private nats-server on a free 127.0.0.1 port with
- * JetStream in a temp store dir, and bus workers spawned from the built bin. No vitest import, so
+ * JetStream (unless asked not to) in a temp store dir, and bus workers spawned from the built bin. No vitest import, so
  * the benchmark (run from dist/) uses it too.
  */
 
@@ -81,15 +81,15 @@ export interface NatsServer {
   dispose(): Promise<void>;
 }
 
-/** `extraArgs` go to nats-server as given (e.g. TLS or auth flags). */
-export async function startNatsServer(extraArgs: readonly string[] = []): Promise<NatsServer> {
+/** `extraArgs` go to nats-server as given (e.g. TLS or auth flags); `jetstream: false` starts it without `-js`. */
+export async function startNatsServer(extraArgs: readonly string[] = [], { jetstream = true }: { jetstream?: boolean } = {}): Promise<NatsServer> {
   if (NATS_SERVER === null) throw new Error('nats-server is not installed (CI installs it with apt-get in .ci/run)');
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'capbus-nats-'));
   let child: ChildProcess | null = null;
 
   const launch = async () => {
-    const proc = spawn(NATS_SERVER, ['-a', HOST, '-p', String(port), '-js', '-sd', storeDir, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(NATS_SERVER, ['-a', HOST, '-p', String(port), ...(jetstream ? ['-js', '-sd', storeDir] : []), ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     proc.stderr!.on('data', (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-4000);
