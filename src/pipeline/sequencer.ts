@@ -45,8 +45,12 @@ export class Sequencer {
         this.queue[this.head++] = undefined;
         entry.run();
       }
+      // under steady load the queue never empties: drop the passed front now and then
       if (this.head === this.queue.length) {
         this.queue.length = 0;
+        this.head = 0;
+      } else if (this.head >= COMPACT_AFTER && this.head * 2 >= this.queue.length) {
+        this.queue.splice(0, this.head);
         this.head = 0;
       }
     } finally {
@@ -54,6 +58,9 @@ export class Sequencer {
     }
   }
 }
+
+/** passed entries kept at the queue's front before it is compacted */
+const COMPACT_AFTER = 1024;
 
 interface Waiting {
   /** set once what the entry waited for is ready: passes it (or rejects it) */
