@@ -75,8 +75,8 @@ class Delivery {
 
 /**
  * JetStream: stream CAPBUS, a durable pull consumer, receipts in KV before the ack (product.md
- * §4). The owner of a cap's partition looks it up first (a stored receipt is answered, never
- * re-run), claims it, runs it, publishes its follow-ups, stores the receipt in place of the
+ * §4). The owner of a cap's partition claims it with an atomic create (where the key is taken it
+ * looks: a stored receipt is answered, never re-run), runs it, publishes its follow-ups, stores the receipt in place of the
  * claim, answers, and only then acks. Three sets of cap_ids keep a redelivery from running twice.
  */
 export class DurableMode implements Mode {
@@ -169,36 +169,36 @@ export class DurableMode implements Mode {
     }
     this.held.add(capId);
     try {
+      // the common case first: nobody has the key, so the claim is the only look it takes
+      const claimed = await store.claim(capId, io.settings.id);
+      if (claimed !== null) {
+        await this.settle(arrival, delivery, claimed, false);
+        return;
+      }
       const stored = await store.lookup(capId);
       if (stored.state === 'done') {
         io.answerStored(capId, stored, replyTo);
         delivery.ack();
         return;
       }
-      let revision: number;
-      let doubt = false;
-      if (stored.state === 'claimed') {
-        const ownUnrun = stored.claimedBy === io.settings.id && !this.unsettled.has(capId);
-        const { ackWaitMs } = this.options;
-        // a live claimer may still be running it (its partition moved here meanwhile): wait for its receipt
-        const claimerBusy = this.claimerAlive(stored.claimedBy) && stored.ageMs < ackWaitMs * ALIVE_CLAIM_ACK_WAITS;
-        if (!ownUnrun && (stored.ageMs < ackWaitMs || claimerBusy)) {
-          // another delivery of this cap may still be in progress elsewhere: look again once its claim could have lapsed
-          delivery.nak(Math.max(RETRY_MS, ackWaitMs - stored.ageMs));
-          return;
-        }
-        // our own claim of a cap we never ran (an earlier attempt failed before it) runs now; any other is in doubt
-        revision = stored.revision;
-        doubt = !ownUnrun;
-        if (doubt) io.log({ level: 'warn', msg: 'in doubt', cap_id: capId, claimed_by: stored.claimedBy, worker: io.settings.id });
-      } else {
-        const claimed = await store.claim(capId, io.settings.id);
-        if (claimed === null) {
-          delivery.nak(RETRY_MS);
-          return;
-        }
-        revision = claimed;
+      if (stored.state === 'none') {
+        // the claim that stood in our way is gone again (a purge): look again shortly
+        delivery.nak(RETRY_MS);
+        return;
       }
+      const ownUnrun = stored.claimedBy === io.settings.id && !this.unsettled.has(capId);
+      const { ackWaitMs } = this.options;
+      // a live claimer may still be running it (its partition moved here meanwhile): wait for its receipt
+      const claimerBusy = this.claimerAlive(stored.claimedBy) && stored.ageMs < ackWaitMs * ALIVE_CLAIM_ACK_WAITS;
+      if (!ownUnrun && (stored.ageMs < ackWaitMs || claimerBusy)) {
+        // another delivery of this cap may still be in progress elsewhere: look again once its claim could have lapsed
+        delivery.nak(Math.max(RETRY_MS, ackWaitMs - stored.ageMs));
+        return;
+      }
+      // our own claim of a cap we never ran (an earlier attempt failed before it) runs now; any other is in doubt
+      const revision = stored.revision;
+      const doubt = !ownUnrun;
+      if (doubt) io.log({ level: 'warn', msg: 'in doubt', cap_id: capId, claimed_by: stored.claimedBy, worker: io.settings.id });
       await this.settle(arrival, delivery, revision, doubt);
     } catch (error) {
       io.log({ level: 'error', msg: 'durable cap not settled; it will be redelivered', cap_id: capId, error: describe(error), worker: io.settings.id });

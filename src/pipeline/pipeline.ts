@@ -6,7 +6,7 @@ import { followUpCaps } from '../policy/continuation.js';
 import { ADMITTING_PHASES, PHASE_STATUS, type PhaseEvidence } from '../records/evidence.js';
 import { hookedExecutor, type BusHooks } from './hooks.js';
 import type { Admission, CausalHint, Executor, ExecutorVerdict, PhaseContext, Phases, Sealer, Submission } from './phases.js';
-import { UNSEALED, type CapSeal } from '../records/seal-facts.js';
+import { UNSEALED, type CapSeal, type ResultSeal } from '../records/seal-facts.js';
 import { buildReceipt, executorFailure } from '../records/receipt.js';
 import type { AdmittedCap, DistributedCap, ExecutionResult } from '../records/result.js';
 import { ReplayWindow } from '../replay-window.js';
@@ -54,6 +54,8 @@ export class CapBus {
   private readonly settling = new Sequencer();
   /** caps between the lane and their result; with others in flight, Ed25519 goes off this thread */
   private running = 0;
+  /** follow-up seals still being signed off this thread: the follow-up's result waits for its own */
+  private readonly unsigned = new WeakMap<CapSeal, Promise<unknown>>();
 
   constructor(
     readonly phases: Readonly<Phases>,
@@ -75,8 +77,8 @@ export class CapBus {
   }
 
   /** A root from outside (a cap object, `{cap}` or `{sealed}`): checked as data first, then trusted as `run` or verified as `submit`. */
-  private enter(root: unknown, options: RunOptions): Promise<ExecutionResult> {
-    return this.arrive(this.admission(root, this.inFlight > 0), options, true);
+  private enter(root: unknown, options: RunOptions, early?: Early): Promise<ExecutionResult> {
+    return this.arrive(this.admission(root, this.inFlight > 0), options, true, early);
   }
 
   /** How far a root is trusted; `offload`: a sealed root's signature may be checked off this thread. */
@@ -123,13 +125,13 @@ export class CapBus {
    * cap entered from outside (submit, runRoots, runChain), so a replay of it is answered from
    * the window.
    */
-  private arrive(admission: Admission | Promise<Admission>, options: RunOptions, fromOutside: boolean): Promise<ExecutionResult> {
-    return this.arrivals.pass(admission, (ready) => this.placeAndComplete(ready, options, fromOutside));
+  private arrive(admission: Admission | Promise<Admission>, options: RunOptions, fromOutside: boolean, early?: Early): Promise<ExecutionResult> {
+    return this.arrivals.pass(admission, (ready) => this.placeAndComplete(ready, options, fromOutside, early));
   }
 
-  private placeAndComplete(admission: Admission, options: RunOptions, fromOutside: boolean): Promise<ExecutionResult> {
+  private placeAndComplete(admission: Admission, options: RunOptions, fromOutside: boolean, early?: Early): Promise<ExecutionResult> {
     const placed = this.place(admission, options);
-    return fromOutside ? this.complete(placed) : this.completeOnce(placed);
+    return fromOutside ? this.complete(placed, early) : this.completeOnce(placed, early);
   }
 
   private place(admission: Admission, options: RunOptions): AdmittedCap {
@@ -163,12 +165,12 @@ export class CapBus {
    * (`run`) and the bus's own follow-ups do not pass the window: only what enters from outside
    * can be a replay, and remembering every in-process cap would cost its throughput.
    */
-  complete(admitted: AdmittedCap): Promise<ExecutionResult> {
-    if (admitted.refused !== null) return this.completeOnce(admitted);
+  complete(admitted: AdmittedCap, early?: Early): Promise<ExecutionResult> {
+    if (admitted.refused !== null) return this.completeOnce(admitted, early);
     const capId = admitted.distributed.cap.cap_id;
     const earlier = this.replays.recall(capId);
     if (earlier !== undefined) return earlier;
-    const result = this.completeOnce(admitted);
+    const result = this.completeOnce(admitted, early);
     const replay = result.then(asReplay);
     // a run that failed (a bug, not a verdict) decided nothing: a retry of the cap may run it
     replay.catch(() => this.replays.forget(capId));
@@ -176,40 +178,40 @@ export class CapBus {
     return result;
   }
 
-  private async completeOnce(admitted: AdmittedCap): Promise<ExecutionResult> {
+  private async completeOnce(admitted: AdmittedCap, early?: Early): Promise<ExecutionResult> {
+    const { phases, context } = this;
+    const { distributed } = admitted;
     this.running++;
     try {
-      return await this.settle(admitted, await this.schedule(admitted));
+      // latency is the executor's own time, measured; time spent queued on the lane is not in it
+      let latency_ms = 0;
+      // a refused cap settles without a pause: lanes see the same moments as on a bus without a pool
+      const verdict: ExecutorVerdict =
+        admitted.refused !== null
+          ? this.refuse(distributed, admitted.refused)
+          : await phases.schedule.admit(distributed, async () => {
+              const started = context.clock.monotonic();
+              try {
+                return await this.executor.execute(distributed, admitted.seal);
+              } catch (error) {
+                // one failing executor must not take the batch (or the bus) down with it
+                return executorFailure(error);
+              } finally {
+                latency_ms = roundMicros(context.clock.monotonic() - started);
+              }
+            });
+      const settled = this.settle(admitted, verdict, latency_ms, early);
+      return settled instanceof Promise ? await settled : settled;
     } finally {
       this.running--;
     }
-  }
-
-  /** The lane and the executor: the verdict, and the executor's own time (time queued on the lane is not in it). */
-  private async schedule(admitted: AdmittedCap): Promise<{ verdict: ExecutorVerdict; latency_ms: number }> {
-    const { distributed } = admitted;
-    if (admitted.refused !== null) return { verdict: this.refuse(distributed, admitted.refused), latency_ms: 0 };
-    const { clock } = this.context;
-    let latency_ms = 0;
-    const verdict = await this.phases.schedule.admit(distributed, async () => {
-      const started = clock.monotonic();
-      try {
-        return await this.executor.execute(distributed, admitted.seal);
-      } catch (error) {
-        // one failing executor must not take the batch (or the bus) down with it
-        return executorFailure(error);
-      } finally {
-        latency_ms = roundMicros(clock.monotonic() - started);
-      }
-    });
-    return { verdict, latency_ms };
   }
 
   /**
    * The receipt, its usage and follow-ups, sealed: off this thread while other caps are in
    * flight. Ids, hashes and links are all made here, in this order, whichever thread signs.
    */
-  private settle(admitted: AdmittedCap, { verdict, latency_ms }: { verdict: ExecutorVerdict; latency_ms: number }): ExecutionResult | Promise<ExecutionResult> {
+  private settle(admitted: AdmittedCap, verdict: ExecutorVerdict, latency_ms: number, early?: Early): ExecutionResult | Promise<ExecutionResult> {
     const { phases, context } = this;
     const { distributed } = admitted;
     const { cap, evidence } = distributed;
@@ -233,18 +235,30 @@ export class CapBus {
       // a bus that does not seal still records that it refused the cap on entry (the exports say so)
       result.seal = { cap: admitted.seal, receipt: null, spawned: spawned.map(() => UNSEALED) };
     }
-    const signatures = receiptSeal ? allOf([receiptSeal.bytes, ...spawnedSeals.map((one) => one.bytes)]) : [];
-    return this.settling.pass(signatures, ([receiptBytes, ...spawnedBytes]) => {
-      if (receiptSeal) {
-        result.seal = {
-          cap: admitted.seal,
-          receipt: receiptBytes ? { content_hash: receiptSeal.content_hash, cose: toBase64(receiptBytes) } : null,
-          spawned: spawnedSeals.map((one, i) => this.busSealed(one.content_hash, spawnedBytes[i] ?? null)),
-        };
-      }
+    if (receiptSeal) {
+      // the seals' facts are known now; their COSE bytes once signed (at once on this thread)
+      const receipt = { content_hash: receiptSeal.content_hash, cose: '' };
+      result.seal = { cap: admitted.seal, receipt, spawned: spawnedSeals.map((one) => this.busSealed(one.content_hash)) };
+    }
+    // a cap issued by this bus waits for its own seal too, when that was signed off this thread
+    const own = this.unsigned.get(admitted.seal);
+    const ours = receiptSeal ? allOf([receiptSeal.bytes, ...spawnedSeals.map((one) => one.bytes)]) : [];
+    const signing = own ? Promise.all([ours, own]).then(([bytes]) => bytes) : ours;
+    if (signing instanceof Promise && result.seal) {
+      const seals = result.seal;
+      const signed = signing.then(([receiptBytes, ...spawnedBytes]) => fillSeals(seals, receiptBytes ?? null, spawnedBytes));
+      seals.spawned.forEach((seal) => this.unsigned.set(seal, signed));
+    } else if (receiptSeal && !(signing instanceof Promise)) {
+      fillSeals(result.seal!, signing[0] ?? null, signing.slice(1));
+    }
+    const settled = this.settling.pass(signing, () => {
       phases.sink.store(result);
       return result;
     });
+    // the receipt exists now: a chain starts its follow-ups at this moment whichever thread signs,
+    // so ranks and the lanes' moments are those of a bus that signs here
+    early?.(result, !(settled instanceof Promise));
+    return settled;
   }
 
   /**
@@ -253,7 +267,8 @@ export class CapBus {
    * so caps contend on their lanes as on a live bus; results still come back breadth-first.
    */
   async runChain(root: Root, maxHops: number, hint: CausalHint = {}): Promise<ExecutionResult[]> {
-    return this.chainOf(this.enter(root, { spawn: 1 < maxHops, hint }), maxHops);
+    const receipt = receiptMade();
+    return this.chainOf(receipt, this.enter(root, { spawn: 1 < maxHops, hint }, receipt.tell), maxHops);
   }
 
   /** All roots are submitted at once, in order; results come back root by root, each chain breadth-first. */
@@ -270,23 +285,33 @@ export class CapBus {
     const options = { spawn: 1 < maxHops };
     const offload = roots.length > 1 || this.inFlight > 0;
     const admissions = roots.map((root) => this.admission(root, offload));
-    const firsts = this.arrivals.pass(allOf(admissions), (ready) => ready.map((admission) => this.placeAndComplete(admission, options, true)));
+    const receipts = roots.map(receiptMade);
+    const firsts = this.arrivals.pass(allOf(admissions), (ready) => ready.map((admission, i) => this.placeAndComplete(admission, options, true, receipts[i]!.tell)));
     const firstOf = (i: number) => (firsts instanceof Promise ? firsts.then((all) => all[i]!) : firsts[i]!);
-    return roots.map((_, i) => this.chainOf(firstOf(i), maxHops));
+    return roots.map((_, i) => this.chainOf(receipts[i]!, firstOf(i), maxHops));
   }
 
-  private async chainOf(first: Promise<ExecutionResult>, maxHops: number): Promise<ExecutionResult[]> {
-    return breadthFirst(await this.grow(first, 0, maxHops));
+  private async chainOf(receipt: ReceiptMade, final: Promise<ExecutionResult>, maxHops: number): Promise<ExecutionResult[]> {
+    return breadthFirst(await this.grow(receipt, final, 0, maxHops));
   }
 
-  /** A chain node once its cap's result exists; its follow-ups are submitted the moment it does. */
-  private async grow(first: Promise<ExecutionResult>, depth: number, maxHops: number): Promise<ChainNode> {
-    const result = await first;
+  /**
+   * A chain node: its follow-ups are submitted the moment its receipt exists (`made`; its seals
+   * may still be being signed off this thread, as `final` settles once they are), so caps contend
+   * on their lanes as on a live bus, at the same moments as on a bus that signs on its own thread.
+   */
+  private async grow(receipt: ReceiptMade, final: Promise<ExecutionResult>, depth: number, maxHops: number): Promise<ChainNode> {
+    // a cap answered from the replay window makes no receipt here: its first result stands in
+    final.then((first) => receipt.tell(first, true), receipt.fail);
+    const { result, sealed } = await receipt.made;
     // the bus's own follow-ups are trusted as issued; their seals came with them
     // children carry their parent's rank, so they outrank it wherever they are placed
     const options = { spawn: depth + 2 < maxHops, hint: { lamport: result.distributed.causal_rank } };
-    const children = result.spawned_caps.map((cap, i) => this.grow(this.arrive({ cap, seal: result.seal?.spawned[i] ?? UNSEALED }, options, false), depth + 1, maxHops));
-    return { result, children: await Promise.all(children) };
+    const children = result.spawned_caps.map((cap, i) => {
+      const made = receiptMade();
+      return this.grow(made, this.arrive({ cap, seal: result.seal?.spawned[i] ?? UNSEALED }, options, false, made.tell), depth + 1, maxHops);
+    });
+    return { result: sealed ? result : await final, children: await Promise.all(children) };
   }
 
   private refuse(distributed: DistributedCap, reason: string): ExecutorVerdict {
@@ -295,9 +320,9 @@ export class CapBus {
     return verdict;
   }
 
-  /** A follow-up the bus issues: sealed with the bus key, so it can be verified wherever it runs. */
-  private busSealed(content_hash: string, bytes: Uint8Array | null): CapSeal {
-    return { trust: 'bus', verified: true, content_hash, kid: this.phases.seal!.publicKey, cose: bytes === null ? null : toBase64(bytes), cbor: null };
+  /** A follow-up the bus issues: sealed with the bus key, so it can be verified wherever it runs (its COSE once signed). */
+  private busSealed(content_hash: string): CapSeal {
+    return { trust: 'bus', verified: true, content_hash, kid: this.phases.seal!.publicKey, cose: null, cbor: null };
   }
 
   /** An unsealed cap on a sealing bus: not verified, but its content hash is pinned by the receipt. */
@@ -347,6 +372,41 @@ function asReplay(first: ExecutionResult): ExecutionResult {
 const roundMicros = (ms: number) => Math.round(ms * 1000) / 1000;
 
 type SealBytes = Uint8Array | null;
+
+/** Told a result as soon as its receipt and follow-ups exist; `sealed`: its seals are signed and it is stored. */
+type Early = (result: ExecutionResult, sealed: boolean) => void;
+
+interface Made {
+  result: ExecutionResult;
+  sealed: boolean;
+}
+
+/** When a chain node's receipt is made: told by the bus (`tell`), or failed with its run. */
+interface ReceiptMade {
+  made: Promise<Made>;
+  tell: Early;
+  fail: (error: unknown) => void;
+}
+
+function receiptMade(): ReceiptMade {
+  let tell!: Early;
+  let fail!: (error: unknown) => void;
+  const made = new Promise<Made>((resolve, reject) => {
+    tell = (result, sealed) => resolve({ result, sealed });
+    fail = reject;
+  });
+  return { made, tell, fail };
+}
+
+/** Puts the signed COSE bytes into a result's seal facts (a receipt with none is only hashed). */
+function fillSeals(seals: ResultSeal, receiptBytes: SealBytes, spawnedBytes: readonly SealBytes[]): void {
+  if (receiptBytes === null) seals.receipt = null;
+  else seals.receipt!.cose = toBase64(receiptBytes);
+  seals.spawned.forEach((seal, i) => {
+    const bytes = spawnedBytes[i];
+    if (bytes) seal.cose = toBase64(bytes);
+  });
+}
 
 /** How a record is sealed: here and now, or with its signature made off this thread. */
 function sealing(sealer: Sealer, offload: boolean): (record: Record<string, unknown>) => { content_hash: string; bytes: SealBytes | Promise<SealBytes> } {
