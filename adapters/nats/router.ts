@@ -1,7 +1,9 @@
-import { ErrorCode, type Msg, type NatsError, type Subscription } from 'nats';
+import type { Msg, Subscription } from 'nats';
+import { systemClock } from '../../src/clock.js';
 import { partitionOf } from '../../src/partition.js';
-import { HandOffSchema, NOT_OWNER, TAKEN, type Arrival } from './hand-off.js';
-import { capHeaders, readCapMeta } from './headers.js';
+import { ReplayWindow } from '../../src/replay-window.js';
+import { HandOffOutbox } from './hand-off-outbox.js';
+import { arrivalOf, BAD_HAND_OFF, handOffOf, HandOffSchema, NOT_OWNER, TAKEN, type Arrival } from './hand-off.js';
 import { Refused } from './refusal.js';
 import { describe, type Router, type WorkerIo } from './worker.js';
 
@@ -27,14 +29,17 @@ export class LocalRouter implements Router {
 
 /**
  * Partitioned (product.md §7): a cap goes to the owner of its partition over
- * `<prefix>.part.<p>`, as a request the owner answers `taken` at once; with no owner (a
- * hand-over), the sender tries again until one takes it. The owner runs what it takes. A worker
- * that owns the partition itself runs the cap without the hop, exactly as if it had taken it.
+ * `<prefix>.part.<p>`, with the others queued for that partition in the same turn (one request,
+ * see HandOffOutbox); the owner answers `taken` for each at once; with no owner (a hand-over),
+ * the sender tries again until one takes it. The owner runs what it takes. A worker that owns
+ * the partition itself runs the cap without the hop, exactly as if it had taken it.
  */
 export class PartitionRouter implements Router {
   private readonly subscriptions = new Map<number, Subscription>();
   private readonly running = new Map<number, Set<Promise<void>>>();
-  private readonly seen = new Set<string>();
+  /** hand-off ids taken here, oldest out first (a Set's oldest costs O(n) to find after many deletions) */
+  private readonly seen = new ReplayWindow<true>({ size: REMEMBERED, ageMs: Number.POSITIVE_INFINITY }, systemClock);
+  private readonly outbox: HandOffOutbox;
   private giveUp = false;
   /** whether this worker may start caps of a partition now (its lease) */
   serving: (partition: number) => boolean = () => false;
@@ -43,28 +48,23 @@ export class PartitionRouter implements Router {
     private readonly io: WorkerIo,
     readonly partitions: number,
     private readonly run: (arrival: Arrival) => Promise<void>,
-  ) {}
+  ) {
+    this.outbox = new HandOffOutbox(io.nc, HAND_OFF_TIMEOUT_MS);
+  }
 
   async deliver(arrival: Arrival, waiting?: () => void): Promise<void> {
-    const { nc, subjects } = this.io;
     const p = partitionOf(arrival.admitted.distributed.alignment_group, this.partitions);
     if (this.serving(p)) {
       this.start(p, arrival);
       return;
     }
-    const { encoding, lamport, hop, maxHops, reply } = arrival.meta;
-    const headers = capHeaders({ encoding, lamport, hop, maxHops, reply });
-    const body = JSON.stringify({ hand_off: arrival.hand_off, cap_id: arrival.cap_id, admitted: arrival.admitted, ack: arrival.ack });
+    const json = JSON.stringify(handOffOf(arrival));
     for (let attempt = 0; ; attempt++) {
-      try {
-        const answer = text.decode((await nc.request(subjects.part(p), body, { headers, timeout: HAND_OFF_TIMEOUT_MS })).data);
-        if (answer === TAKEN) return;
-        if (answer !== NOT_OWNER) throw new Error(`the owner of partition ${p} refused the hand-off: ${answer}`);
-      } catch (error) {
-        const code = (error as NatsError).code;
-        if (code !== ErrorCode.NoResponders && code !== ErrorCode.Timeout && code !== ErrorCode.Disconnect) throw error;
-      }
-      if (this.giveUp || nc.isClosed()) throw new Refused('unavailable', `the worker stopped before partition ${p} of this cap had an owner; send it again`);
+      // null: no owner answered (none subscribed, the timeout, the connection closed)
+      const answer = await this.outbox.send(this.io.subjects.part(p), json);
+      if (answer === TAKEN) return;
+      if (answer !== NOT_OWNER && answer !== null) throw new Error(`the owner of partition ${p} refused the hand-off: ${answer}`);
+      if (this.giveUp || this.io.nc.isClosed()) throw new Refused('unavailable', `the worker stopped before partition ${p} of this cap had an owner; send it again`);
       waiting?.();
       await new Promise((done) => setTimeout(done, Math.min(25 * 2 ** attempt, 500)));
     }
@@ -91,22 +91,41 @@ export class PartitionRouter implements Router {
     await Promise.allSettled([...(this.running.get(p) ?? [])]);
   }
 
+  /** A message of hand-offs: each is checked alone, so a bad one is answered (and never run) without holding up the rest. */
   private take(p: number, msg: Msg): void {
     if (!this.serving(p)) {
       msg.respond(NOT_OWNER);
       return;
     }
-    let arrival: Arrival;
+    let items: unknown[];
     try {
-      arrival = this.read(p, msg);
+      items = handOffsIn(msg.data);
     } catch (error) {
-      // only workers publish here (README: permissions); a bad hand-off is a bug or a misconfiguration, never run
-      this.io.log({ level: 'error', msg: 'bad hand-off', subject: msg.subject, error: describe(error), worker: this.io.settings.id });
-      msg.respond(`bad hand-off: ${describe(error)}`);
+      msg.respond(this.bad(msg, error));
       return;
     }
-    msg.respond(TAKEN);
+    const receivedAt = performance.now();
+    msg.respond(JSON.stringify(items.map((item) => this.takeOne(p, msg, item, receivedAt))));
+  }
+
+  private takeOne(p: number, msg: Msg, item: unknown, receivedAt: number): string {
+    let arrival: Arrival;
+    try {
+      const handOff = HandOffSchema.parse(item);
+      const own = partitionOf(handOff.admitted.distributed.alignment_group, this.partitions);
+      if (own !== p) throw new Error(`cap of partition ${own} sent to partition ${p}`);
+      arrival = arrivalOf(handOff, receivedAt);
+    } catch (error) {
+      return this.bad(msg, error);
+    }
     if (!this.remembered(arrival.hand_off)) this.start(p, arrival);
+    return TAKEN;
+  }
+
+  /** Only workers publish here (README: permissions): a bad hand-off is a bug or a misconfiguration, never run. */
+  private bad(msg: Msg, error: unknown): string {
+    this.io.log({ level: 'error', msg: BAD_HAND_OFF, subject: msg.subject, error: describe(error), worker: this.io.settings.id });
+    return `${BAD_HAND_OFF}: ${describe(error)}`;
   }
 
   /** Runs a cap of a partition served here; letting the partition go waits for it. */
@@ -118,19 +137,16 @@ export class PartitionRouter implements Router {
     this.io.track(work.finally(() => running.delete(work)));
   }
 
-  private read(p: number, msg: Msg): Arrival {
-    const meta = readCapMeta(msg.headers, this.io.settings.maxHops);
-    const handOff = HandOffSchema.parse(JSON.parse(text.decode(msg.data)));
-    const own = partitionOf(handOff.admitted.distributed.alignment_group, this.partitions);
-    if (own !== p) throw new Error(`cap of partition ${own} sent to partition ${p}`);
-    return { ...handOff, meta, receivedAt: performance.now() };
-  }
-
   private remembered(id: string): boolean {
-    if (this.seen.has(id)) return true;
-    this.seen.add(id);
-    // a Set iterates in insertion order: the first is the oldest
-    if (this.seen.size > REMEMBERED) this.seen.delete(this.seen.values().next().value!);
+    if (this.seen.recall(id)) return true;
+    this.seen.remember(id, true);
     return false;
   }
+}
+
+/** The items of a message of hand-offs, each still to be checked; throws when it is not a JSON array of some. */
+function handOffsIn(data: Uint8Array): unknown[] {
+  const items: unknown = JSON.parse(text.decode(data));
+  if (!Array.isArray(items) || items.length === 0) throw new Error('the message is not a JSON array of hand-offs');
+  return items;
 }
