@@ -2,6 +2,7 @@ import { connect, type Msg, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus, PartitionedAligner } from '../adapters/memory/index.js';
 import { subjectsFor } from '../adapters/nats/index.js';
+import { BATCH_LENGTH } from '../adapters/nats/hand-off-outbox.js';
 import { handOffOf, type Arrival } from '../adapters/nats/hand-off.js';
 import { PartitionRouter } from '../adapters/nats/router.js';
 import type { WorkerIo } from '../adapters/nats/worker.js';
@@ -52,10 +53,10 @@ describe.skipIf(skipNats)('hand-offs to the owner of a partition (<prefix>.part.
   }
 
   /** Caps of one lane (so one partition), admitted as a worker admits them. */
-  async function arrivals(n: number, lane = 'lane:hand-off.test:one'): Promise<Arrival[]> {
+  async function arrivals(n: number, lane = 'lane:hand-off.test:one', payload: Record<string, string> = {}): Promise<Arrival[]> {
     return Promise.all(
       Array.from({ length: n }, async (_, i) => {
-        const cap = makeCap({ actor_id: 'codex.aint', intent: 'misc.op', lane_hint: lane, authority_ref: 'sam:test', payload: { i } }, ctx);
+        const cap = makeCap({ actor_id: 'codex.aint', intent: 'misc.op', lane_hint: lane, authority_ref: 'sam:test', payload: { i, ...payload } }, ctx);
         const admitted = await bus.admit({ cap });
         return { hand_off: ctx.ids.hex16(), cap_id: cap.cap_id, admitted, ack: null, meta: { encoding: 'json' as const, hop: 0, maxHops: 2, reply: `_INBOX.test.${i}` }, receivedAt: 0 };
       }),
@@ -71,14 +72,20 @@ describe.skipIf(skipNats)('hand-offs to the owner of a partition (<prefix>.part.
     return seen;
   }
 
-  it('the hand-offs of one turn go as one message; each is taken and runs once, in order, with what its headers said', async () => {
-    const [from, to] = [await end('ho1'), await end('ho1')];
-    const caps = await arrivals(20);
+  /** A sender and the owner of the partition of `caps`, serving it, with a spy on the partition subjects. */
+  async function pair(prefix: string, caps: Arrival[]) {
+    const [from, to] = [await end(prefix), await end(prefix)];
     const p = partitionOfArrival(caps[0]!);
     to.router.serving = (q) => q === p;
     await to.router.serve(p);
-    const seen = spy(to.nc, 'ho1');
+    const seen = spy(to.nc, prefix);
     await to.nc.flush();
+    return { from, to, p, seen };
+  }
+
+  it('the hand-offs of one turn go as one message; each is taken and runs once, in order, with what its headers said', async () => {
+    const caps = await arrivals(20);
+    const { from, to, seen } = await pair('ho1', caps);
 
     await Promise.all(caps.map((arrival) => from.router.deliver(arrival)));
     await waitFor('the spy saw the message', () => seen.length > 0);
@@ -94,15 +101,26 @@ describe.skipIf(skipNats)('hand-offs to the owner of a partition (<prefix>.part.
     expect(to.ran).toHaveLength(20);
   }, 30_000);
 
+  it(`a message of hand-offs stays within ${BATCH_LENGTH} characters of JSON; a hand-off larger than that goes alone`, async () => {
+    const big = (kb: number, n: number) => arrivals(n, 'lane:hand-off.test:one', { pad: 'x'.repeat(kb * 1024) });
+    const caps = [...(await big(5, 30)), ...(await big(100, 1)), ...(await big(5, 2))];
+    const { from, to, seen } = await pair('ho5', caps);
+
+    await Promise.all(caps.map((arrival) => from.router.deliver(arrival)));
+    await waitFor('the spy saw every hand-off', () => seen.reduce((n, msg) => n + (JSON.parse(text.decode(msg.data)) as unknown[]).length, 0) === caps.length);
+    const sizes = seen.map((msg) => ({ chars: text.decode(msg.data).length, items: (JSON.parse(text.decode(msg.data)) as unknown[]).length }));
+    expect(sizes.filter((s) => s.items > 1).every((s) => s.chars <= BATCH_LENGTH)).toBe(true);
+    expect(sizes.find((s) => s.chars > BATCH_LENGTH)).toMatchObject({ items: 1 });
+    expect(sizes.length).toBeGreaterThanOrEqual(4);
+    expect(to.ran.map((a) => a.cap_id)).toEqual(caps.map((a) => a.cap_id));
+  }, 30_000);
+
   it('a bad hand-off is answered and never run; the good ones beside it run; a message that is not an array of hand-offs is refused whole', async () => {
-    const [from, to] = [await end('ho2'), await end('ho2')];
     const [good, wrongPartition, badHop, badReply] = await arrivals(4);
-    const p = partitionOfArrival(good!);
+    const { from, to, p } = await pair('ho2', [good!]);
     const other = await arrivals(1, (() => {
       for (let k = 0; ; k++) if (partitionOf(`align:lane:hand-off.test:${k}`, P) !== p) return `lane:hand-off.test:${k}`;
     })());
-    to.router.serving = (q) => q === p;
-    await to.router.serve(p);
 
     const items = [
       handOffOf(good!),
