@@ -192,6 +192,18 @@ describe('Ed25519 off the main thread', () => {
       expect(opened.ok && opened.kid_text).toBe(keyText(busKey.publicKey));
     }
   });
+
+  it('a seal that fails on the pool and again on the main thread fails that cap alone, with no stray rejection', async () => {
+    const broken: Ed25519Backend = {
+      ...countingBackend({ sign: () => Promise.reject(new Error('pool thread died')) }).backend,
+      sign: () => {
+        throw new Error('signing is broken here too');
+      },
+    };
+    const roots = rootsOf(Array.from({ length: 4 }, (_, i) => ({ kind: 'jis' as const, intent: 'agent.tool.high' as const, mode: 'continue' as const, lamport: i })));
+    // vitest fails the run on an unhandled rejection, so this also checks nothing leaks
+    await expect(seededBus(broken).bus.runRoots(roots, 1)).rejects.toThrow('signing is broken here too');
+  });
 });
 
 function sinkOrder(bus: CapBus): string[] {

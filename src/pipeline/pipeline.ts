@@ -235,21 +235,27 @@ export class CapBus {
       // a bus that does not seal still records that it refused the cap on entry (the exports say so)
       result.seal = { cap: admitted.seal, receipt: null, spawned: spawned.map(() => UNSEALED) };
     }
+    let signing: SealBytes[] | Promise<SealBytes[]> = [];
     if (receiptSeal) {
       // the seals' facts are known now; their COSE bytes once signed (at once on this thread)
-      const receipt = { content_hash: receiptSeal.content_hash, cose: '' };
-      result.seal = { cap: admitted.seal, receipt, spawned: spawnedSeals.map((one) => this.busSealed(one.content_hash)) };
-    }
-    // a cap issued by this bus waits for its own seal too, when that was signed off this thread
-    const own = this.unsigned.get(admitted.seal);
-    const ours = receiptSeal ? allOf([receiptSeal.bytes, ...spawnedSeals.map((one) => one.bytes)]) : [];
-    const signing = own ? Promise.all([ours, own]).then(([bytes]) => bytes) : ours;
-    if (signing instanceof Promise && result.seal) {
-      const seals = result.seal;
-      const signed = signing.then(([receiptBytes, ...spawnedBytes]) => fillSeals(seals, receiptBytes ?? null, spawnedBytes));
-      seals.spawned.forEach((seal) => this.unsigned.set(seal, signed));
-    } else if (receiptSeal && !(signing instanceof Promise)) {
-      fillSeals(result.seal!, signing[0] ?? null, signing.slice(1));
+      const seals: ResultSeal = {
+        cap: admitted.seal,
+        receipt: { content_hash: receiptSeal.content_hash, cose: '' },
+        spawned: spawnedSeals.map((one) => this.busSealed(one.content_hash)),
+      };
+      result.seal = seals;
+      const ours = allOf([receiptSeal.bytes, ...spawnedSeals.map((one) => one.bytes)]);
+      // a cap issued by this bus waits for its own seal too, when that was signed off this thread
+      const own = this.unsigned.get(admitted.seal);
+      signing = own ? Promise.all([ours, own]).then(([bytes]) => bytes) : ours;
+      if (signing instanceof Promise) {
+        const signed = signing.then(([receiptBytes, ...spawnedBytes]) => fillSeals(seals, receiptBytes ?? null, spawnedBytes));
+        // a failure reaches this cap's result through `settled`; its follow-ups wait on `signed`
+        signed.catch(() => {});
+        for (const seal of seals.spawned) this.unsigned.set(seal, signed);
+      } else {
+        fillSeals(seals, signing[0] ?? null, signing.slice(1));
+      }
     }
     const settled = this.settling.pass(signing, () => {
       phases.sink.store(result);
