@@ -11,7 +11,7 @@ import type { ExecutionResult } from '../src/records/result.js';
 import { fromBase64 } from '../src/bytes.js';
 
 /**
- * Issue 15: Ed25519 off the main thread (node:crypto's callback forms on libuv's pool) while
+ * Issue 15: Ed25519 off the main thread (the Node backend's worker threads) while
  * other caps are in flight. The sequencer must keep every order and rank the synchronous path
  * gives, and a pool that fails must cost no cap its receipt.
  */

@@ -1,6 +1,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { Ed25519Backend, Ed25519Offload } from '../../src/seal/seal.js';
+import { Ed25519ThreadPool } from './ed25519-threads.js';
 
 /** DER wrappers that turn a raw Ed25519 seed / public key into PKCS#8 / SPKI (RFC 8410). */
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -62,9 +63,23 @@ function verifyingKey(signature: Uint8Array, key: Uint8Array): KeyObject | null 
 }
 
 /**
+ * node:crypto's callback forms, on libuv's thread pool: each copies its input when the job is
+ * made. Kept for comparison (`npm run bench`); the Node backend offloads to worker threads.
+ */
+export const libuvOffload: Ed25519Offload = {
+  sign: (seed, message) =>
+    new Promise((resolve, reject) => sign(null, message, privateKey(seed), (error, signature) => (error ? reject(error) : resolve(plain(signature))))),
+  verify(signature, message, key) {
+    const pk = verifyingKey(signature, key);
+    if (pk === null) return Promise.resolve(false);
+    return new Promise((resolve, reject) => verify(null, message, pk, signature, (error, valid) => (error ? reject(error) : resolve(valid))));
+  },
+};
+
+/**
  * Ed25519 through node:crypto (OpenSSL): the same RFC 8032 signatures as noble, several times
- * faster. `offload` is the callback form, which runs on libuv's thread pool and copies its input
- * when the job is made.
+ * faster. `offload` signs and verifies in batches on worker threads, one per core, started
+ * when first used.
  */
 export const nodeBackend: Ed25519Backend & { offload: Ed25519Offload } = {
   name: 'node:crypto',
@@ -78,13 +93,5 @@ export const nodeBackend: Ed25519Backend & { offload: Ed25519Offload } = {
     const pk = verifyingKey(signature, key);
     return pk !== null && verify(null, message, pk, signature);
   },
-  offload: {
-    sign: (seed, message) =>
-      new Promise((resolve, reject) => sign(null, message, privateKey(seed), (error, signature) => (error ? reject(error) : resolve(plain(signature))))),
-    verify(signature, message, key) {
-      const pk = verifyingKey(signature, key);
-      if (pk === null) return Promise.resolve(false);
-      return new Promise((resolve, reject) => verify(null, message, pk, signature, (error, valid) => (error ? reject(error) : resolve(valid))));
-    },
-  },
+  offload: new Ed25519ThreadPool(),
 };

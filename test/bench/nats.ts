@@ -97,6 +97,33 @@ async function offeredLatencies(client: CapBusClient, perSecond: number, seconds
   return Promise.all(latencies);
 }
 
+/**
+ * The floor under the latency rows: latencies (ms) of a bare request/reply echo (a 300-byte body,
+ * answered at once by another connection) through the same server, offered like the caps.
+ */
+async function echoLatencies(nc: NatsConnection, responder: NatsConnection, perSecond: number, seconds: number): Promise<number[]> {
+  const sub = responder.subscribe('bench.echo', { callback: (error, msg) => error || msg.respond(msg.data) });
+  await responder.flush();
+  const body = new Uint8Array(300);
+  const tickMs = 5;
+  const perTick = (perSecond * tickMs) / 1000;
+  const total = perSecond * seconds;
+  const latencies: Promise<number>[] = [];
+  const started = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / tickMs + 1) * perTick));
+    for (; sent < due; sent++) {
+      const t0 = performance.now();
+      latencies.push(nc.request('bench.echo', body, { timeout: 30_000 }).then(() => performance.now() - t0));
+    }
+    await new Promise((resolve) => setTimeout(resolve, tickMs));
+  }
+  const all = await Promise.all(latencies);
+  sub.unsubscribe();
+  return all;
+}
+
 export const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /**
@@ -125,6 +152,9 @@ export async function benchNats(inProcessSealed: number, inProcessInFlight: numb
     // half the capacity just measured, through the client (it seals each cap and checks each receipt)
     const offeredPerS = Math.round(one / 2);
     const sorted = (await offeredLatencies(client, offeredPerS, OFFERED_FOR_S)).sort((a, b) => a - b);
+    const responder = await connectNats({ servers: server.url, name: 'capbus-bench-echo' });
+    const echo = (await echoLatencies(sender, responder, offeredPerS, OFFERED_FOR_S)).sort((a, b) => a - b);
+    await responder.close();
 
     await serve();
     const two = await bestSealedRate(sender, busKey);
@@ -151,6 +181,8 @@ export async function benchNats(inProcessSealed: number, inProcessInFlight: numb
       { name: 'NATS sealed request/receipt, 2 workers (queue group), same sender', value: two, unit: 'caps/s', target: `${WINDOW} in flight; x${(two / one).toFixed(2)} of 1 worker` },
       { name: 'NATS request latency p50', value: percentile(sorted, 50), unit: 'ms', target: offered },
       { name: 'NATS request latency p99', value: p99, unit: 'ms', target: `<= 5 ms ${offered}`, met: p99 <= 5 },
+      { name: 'floor: bare NATS request/reply echo, p50', value: percentile(echo, 50), unit: 'ms', target: `same server, same offered rate, no bus: what this host's loopback and scheduler cost` },
+      { name: 'floor: bare NATS request/reply echo, p99', value: percentile(echo, 99), unit: 'ms', target: 'the latency rows above cannot go below this' },
       {
         name: 'NATS sealed durable (JetStream + KV), 1 worker',
         value: durable,
