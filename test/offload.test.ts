@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { nodeBackend } from '../adapters/node/ed25519.js';
+import { nodeBackend, nodeBackendOnThisThread } from '../adapters/node/ed25519.js';
 import { createMemoryBus, LamportPlacer } from '../adapters/memory/index.js';
 import type { CapBus, Root } from '../src/pipeline/pipeline.js';
 import { manualClock, seededIds } from '../src/clock.js';
@@ -35,7 +35,7 @@ function countingBackend(offload: Partial<Ed25519Offload> = {}): { backend: Ed25
   return { backend, calls };
 }
 
-const synchronous: Ed25519Backend = { ...nodeBackend, offload: undefined };
+const synchronous: Ed25519Backend = nodeBackendOnThisThread;
 
 /** A bus on a seeded clock and id source, recording every placement in order. */
 function seededBus(backend: Ed25519Backend) {

@@ -229,7 +229,7 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
         const ops = await usage(() => startOperations({ http: o.http, log, partitions }));
         let cliBus: CliBus | undefined;
         const bus = (parts: WorkerParts) => {
-          cliBus = tools.composeBus(flags, { hooks: parts.hooks, phases: { align: parts.align }, ...(parts.twinStore ? { twinStore: parts.twinStore } : {}) });
+          cliBus = tools.composeBus(flags, { hooks: parts.hooks, phases: { align: parts.align }, offload: true, ...(parts.twinStore ? { twinStore: parts.twinStore } : {}) });
           ops.watch(cliBus.view);
           return cliBus.bus;
         };

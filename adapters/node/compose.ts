@@ -5,7 +5,7 @@ import type { ExecuteHook } from '../../src/pipeline/hooks.js';
 import type { Phases } from '../../src/pipeline/phases.js';
 import { createMemoryBus, DiscardSink } from '../memory/index.js';
 import { mergeViews } from '../ops/bus-view.js';
-import { nodeBackend } from './ed25519.js';
+import { nodeBackend, nodeBackendOnThisThread } from './ed25519.js';
 
 /**
  * Builds the bus a CLI command asked for: the in-memory default, sealing every receipt (with
@@ -26,7 +26,7 @@ export function composeBus(flags: SealFlags & Record<string, unknown>, extension
     busKey,
     // Ed25519 only where it buys something: an output that carries seals, or a key the user gave
     signs: flags.signs === true || flags.busKey !== undefined || flags.keyring !== undefined,
-    backend: nodeBackend,
+    backend: host.offload ? nodeBackend : nodeBackendOnThisThread,
     allowUnsealed: !flags.requireSeal,
     config: {
       ...(flags.replayWindow === undefined ? {} : { replayWindowSize: flags.replayWindow }),

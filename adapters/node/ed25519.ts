@@ -76,12 +76,8 @@ export const libuvOffload: Ed25519Offload = {
   },
 };
 
-/**
- * Ed25519 through node:crypto (OpenSSL): the same RFC 8032 signatures as noble, several times
- * faster. `offload` signs and verifies in batches on worker threads, one per core, started
- * when first used.
- */
-export const nodeBackend: Ed25519Backend & { offload: Ed25519Offload } = {
+/** Ed25519 through node:crypto (OpenSSL): the same RFC 8032 signatures as noble, several times faster. */
+export const nodeBackendOnThisThread: Ed25519Backend = {
   name: 'node:crypto',
   publicKey(seed) {
     const der = createPublicKey(privateKey(seed)).export({ format: 'der', type: 'spki' });
@@ -93,5 +89,10 @@ export const nodeBackend: Ed25519Backend & { offload: Ed25519Offload } = {
     const pk = verifyingKey(signature, key);
     return pk !== null && verify(null, message, pk, signature);
   },
-  offload: new Ed25519ThreadPool(),
 };
+
+/**
+ * The same, and `offload`: signing and verifying in batches on worker threads, one per core,
+ * started when first used.
+ */
+export const nodeBackend: Ed25519Backend & { offload: Ed25519Offload } = { ...nodeBackendOnThisThread, offload: new Ed25519ThreadPool() };

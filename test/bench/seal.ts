@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { libuvOffload, nodeBackend } from '../../adapters/node/ed25519.js';
+import { libuvOffload, nodeBackend, nodeBackendOnThisThread } from '../../adapters/node/ed25519.js';
 import { createMemoryBus, DiscardSink } from '../../adapters/memory/index.js';
 import { makeCap } from '../../src/records/cap.js';
 import { encodeCbor } from '../../src/seal/cbor-encode.js';
@@ -26,8 +26,7 @@ export async function benchSeal(): Promise<BenchRow[]> {
     createMemoryBus({ keyring, busKey, backend, config: { replayWindowSize: 0 }, phases: { sink: new DiscardSink() } });
   const bus = busWith(nodeBackend);
   // the synchronous path alone (no thread pool), as before issue 15: the lone-cap baseline
-  const { offload: _pool, ...synchronous } = nodeBackend;
-  const syncBus = busWith(synchronous);
+  const syncBus = busWith(nodeBackendOnThisThread);
   // the same pipeline with node:crypto's callback forms on libuv's pool, the other way issue 15 names
   const libuvBus = busWith({ ...nodeBackend, offload: libuvOffload });
   const sealed = Array.from({ length: CAPS }, (_, i) =>

@@ -50,6 +50,12 @@ export interface HostParts {
   phases?: Partial<Phases>;
   /** deployment-wide twin states, for the twin guard (default: the guard's own memory) */
   twinStore?: TwinStore;
+  /**
+   * Ed25519 on worker threads while other caps are in flight: for a host that serves many
+   * senders at once. A command's batch run signs on its own thread, where the threads bought no
+   * speed and cost memory (ROADMAP, issue 12).
+   */
+  offload?: boolean;
 }
 
 /** A bus built for one command, plus what its adapters add to export-all. */
