@@ -17,7 +17,9 @@ import { DEFAULT_STREAM_MAX_BYTES } from './stream.js';
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from '../../src/partition.js';
 import { DEFAULT_LEASE_MS } from './leases.js';
 import { DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, DEFAULT_STOP_TIMEOUT_MS, startWorker, type Worker, type WorkerParts } from './server.js';
+import { availableParallelism } from 'node:os';
 import { nodeBackend } from '../node/ed25519.js';
+import { Ed25519ThreadPool } from '../node/ed25519-threads.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './subjects.js';
 
 /** How to log in: the flags serve, tail and `emit --nats` take. */
@@ -46,6 +48,7 @@ interface ServeFlags extends ConnectionFlags, SealFlags {
   http?: { host: string; port: number };
   streamMaxAge?: number;
   streamMaxBytes?: number;
+  cryptoThreads?: number;
 }
 
 /** `--nats a --nats b,c`, or NATS_URL=a,b as the NATS CLI takes it. */
@@ -207,6 +210,7 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
     .option('--executed-log <file>', 'append the cap_id of every cap as it starts executing (audit trail)')
     .option('--stream-max-age <duration>', 'remove caps older than this from the stream, acknowledged or not, e.g. 7d (--jetstream; default 0: no age limit)', quantity(parseDuration))
     .option('--stream-max-bytes <size>', `largest stream size, e.g. 1GiB; when full, new caps are refused, stored ones never dropped; 0: unlimited (--jetstream; default ${DEFAULT_STREAM_MAX_BYTES / 1024 ** 3}GiB)`, quantity(parseSize))
+    .option('--crypto-threads <n>', 'worker threads that verify and sign while other caps are in flight; 0: all on the main thread (default: the cores this process may use; lower it when several workers share a machine)', intFlag('--crypto-threads', 0, 256))
     .addOption(new Option('--log-level <level>', 'least severe log records written').choices(LOG_LEVELS).default('info').env('LOG_LEVEL'))
     .option('--http <host:port>', 'serve /healthz, /readyz, /metrics (Prometheus) and the live console at / on this address (off by default)', quantity(parseListenAddress))
     .action(async (o: ServeFlags) => {
@@ -228,8 +232,9 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
             : { partitioned: true as const, count: o.partitions, owned: serving?.owned() ?? [], first_share_held: serving?.hasFirstShare() ?? false };
         const ops = await usage(() => startOperations({ http: o.http, log, partitions }));
         let cliBus: CliBus | undefined;
+        const offload = o.cryptoThreads === 0 ? undefined : new Ed25519ThreadPool({ size: o.cryptoThreads ?? availableParallelism() });
         const bus = (parts: WorkerParts) => {
-          cliBus = tools.composeBus(flags, { hooks: parts.hooks, phases: { align: parts.align }, offload: true, ...(parts.twinStore ? { twinStore: parts.twinStore } : {}) });
+          cliBus = tools.composeBus(flags, { hooks: parts.hooks, phases: { align: parts.align }, ...(offload ? { offload } : {}), ...(parts.twinStore ? { twinStore: parts.twinStore } : {}) });
           ops.watch(cliBus.view);
           return cliBus.bus;
         };

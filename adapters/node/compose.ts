@@ -5,7 +5,7 @@ import type { ExecuteHook } from '../../src/pipeline/hooks.js';
 import type { Phases } from '../../src/pipeline/phases.js';
 import { createMemoryBus, DiscardSink } from '../memory/index.js';
 import { mergeViews } from '../ops/bus-view.js';
-import { nodeBackend, nodeBackendOnThisThread } from './ed25519.js';
+import { nodeBackendOnThisThread } from './ed25519.js';
 
 /**
  * Builds the bus a CLI command asked for: the in-memory default, sealing every receipt (with
@@ -19,14 +19,14 @@ export function composeBus(flags: SealFlags & Record<string, unknown>, extension
   // (without bound in a `serve` worker)
   const phases: Partial<Phases> = Object.assign({ sink: new DiscardSink() }, host.phases, ...parts.map((part) => part.phases));
   const execute: ExecuteHook[] = [...(host.hooks?.execute ?? []), ...parts.flatMap((part) => part.hooks?.execute ?? [])];
-  const busKey = flags.busKey === undefined ? signingKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)), nodeBackend) : loadSigningKey(flags.busKey);
+  const busKey = flags.busKey === undefined ? signingKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)), nodeBackendOnThisThread) : loadSigningKey(flags.busKey);
   const bus = createMemoryBus({
     phases,
     hooks: { execute },
     busKey,
     // Ed25519 only where it buys something: an output that carries seals, or a key the user gave
     signs: flags.signs === true || flags.busKey !== undefined || flags.keyring !== undefined,
-    backend: host.offload ? nodeBackend : nodeBackendOnThisThread,
+    backend: host.offload ? { ...nodeBackendOnThisThread, offload: host.offload } : nodeBackendOnThisThread,
     allowUnsealed: !flags.requireSeal,
     config: {
       ...(flags.replayWindow === undefined ? {} : { replayWindowSize: flags.replayWindow }),

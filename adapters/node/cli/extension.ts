@@ -4,7 +4,7 @@ import type { CapReceipt } from '../../../src/records/receipt.js';
 import type { Phases } from '../../../src/pipeline/phases.js';
 import type { BusHooks } from '../../../src/pipeline/hooks.js';
 import type { CapBus } from '../../../src/pipeline/pipeline.js';
-import type { SigningKey } from '../../../src/seal/seal.js';
+import type { Ed25519Offload, SigningKey } from '../../../src/seal/seal.js';
 import type { BusView } from '../../ops/bus-view.js';
 import type { SpoolFactory, TextSink } from '../../../src/json-document.js';
 import type { TwinStore } from '../../twin-guard/store.js';
@@ -51,11 +51,11 @@ export interface HostParts {
   /** deployment-wide twin states, for the twin guard (default: the guard's own memory) */
   twinStore?: TwinStore;
   /**
-   * Ed25519 on worker threads while other caps are in flight: for a host that serves many
-   * senders at once. A command's batch run signs on its own thread, where the threads bought no
-   * speed and cost memory (ROADMAP, issue 12).
+   * Ed25519 off the main thread while other caps are in flight (the worker threads of `serve`):
+   * for a host that serves many senders at once. Without it a run signs on its own thread; for a
+   * command's batch run the threads bought no speed and cost memory (ROADMAP, issue 12).
    */
-  offload?: boolean;
+  offload?: Ed25519Offload;
 }
 
 /** A bus built for one command, plus what its adapters add to export-all. */
