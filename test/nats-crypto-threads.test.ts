@@ -66,7 +66,7 @@ describe.skipIf(skipNats)('serve --crypto-threads', () => {
         expect(opened.ok && opened.kid_text).toBe(busKeyFile.public_key);
         expect(opened.ok && opened.record).toMatchObject({ cap_id: forged.cap_id, outcome: 'rejected' });
         expect(opened.ok && JSON.stringify(opened.record)).toMatch(/bad-signature/);
-        counted.set(threads, threadsOf(worker.proc.pid!));
+        if (process.platform === 'linux') counted.set(threads, threadsOf(worker.proc.pid!));
       } finally {
         await client.close();
         await worker.stop();

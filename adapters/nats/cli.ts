@@ -17,7 +17,6 @@ import { DEFAULT_STREAM_MAX_BYTES } from './stream.js';
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from '../../src/partition.js';
 import { DEFAULT_LEASE_MS } from './leases.js';
 import { DEFAULT_CONSUMER, DEFAULT_MAX_BYTES, DEFAULT_STOP_TIMEOUT_MS, startWorker, type Worker, type WorkerParts } from './server.js';
-import { availableParallelism } from 'node:os';
 import { nodeBackend } from '../node/ed25519.js';
 import { Ed25519ThreadPool } from '../node/ed25519-threads.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './subjects.js';
@@ -232,7 +231,7 @@ function registerNatsCommands(program: Command, tools: CliTools): void {
             : { partitioned: true as const, count: o.partitions, owned: serving?.owned() ?? [], first_share_held: serving?.hasFirstShare() ?? false };
         const ops = await usage(() => startOperations({ http: o.http, log, partitions }));
         let cliBus: CliBus | undefined;
-        const offload = o.cryptoThreads === 0 ? undefined : new Ed25519ThreadPool({ size: o.cryptoThreads ?? availableParallelism() });
+        const offload = o.cryptoThreads === 0 ? undefined : new Ed25519ThreadPool({ size: o.cryptoThreads });
         const bus = (parts: WorkerParts) => {
           cliBus = tools.composeBus(flags, { hooks: parts.hooks, phases: { align: parts.align }, ...(offload ? { offload } : {}), ...(parts.twinStore ? { twinStore: parts.twinStore } : {}) });
           ops.watch(cliBus.view);

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Ed25519Offload } from '../../src/seal/seal.js';
+import { KEY_CACHE_LIMIT, PKCS8_PREFIX_HEX, SPKI_PREFIX_HEX } from './ed25519-der.js';
 
 /**
  * Ed25519 on worker threads, in batches. node:crypto's callback forms (libuv's pool) cost the
@@ -31,8 +32,8 @@ const BATCH_LIMIT = 64;
 const THREAD_SOURCE = `
 const { parentPort } = process.getBuiltinModule('node:worker_threads');
 const crypto = process.getBuiltinModule('node:crypto');
-const PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI = Buffer.from('302a300506032b6570032100', 'hex');
+const PKCS8 = Buffer.from('${PKCS8_PREFIX_HEX}', 'hex');
+const SPKI = Buffer.from('${SPKI_PREFIX_HEX}', 'hex');
 const keys = new Map();
 function keyFor(op, raw) {
   const id = op + raw.toString('latin1');
@@ -41,7 +42,7 @@ function keyFor(op, raw) {
     key = op === ${SIGN}
       ? crypto.createPrivateKey({ key: Buffer.concat([PKCS8, raw]), format: 'der', type: 'pkcs8' })
       : crypto.createPublicKey({ key: Buffer.concat([SPKI, raw]), format: 'der', type: 'spki' });
-    if (keys.size >= 256) keys.clear();
+    if (keys.size >= ${KEY_CACHE_LIMIT}) keys.clear();
     keys.set(id, key);
   }
   return key;
@@ -138,15 +139,21 @@ export class Ed25519ThreadPool implements Ed25519Offload {
     for (const key of keys) size += key.length;
     this.reserve(size);
     const at = this.batchBytes;
-    this.batch[at] = op;
-    new DataView(this.batch.buffer).setUint32(at + 1, message.length, true);
+    const { batch } = this;
+    const length = message.length;
+    batch[at] = op;
+    // u32 little-endian, written in place: no view or array to allocate per job
+    batch[at + 1] = length & 0xff;
+    batch[at + 2] = (length >>> 8) & 0xff;
+    batch[at + 3] = (length >>> 16) & 0xff;
+    batch[at + 4] = length >>> 24;
     let offset = at + 5;
     for (const key of keys) {
-      this.batch.set(key, offset);
+      batch.set(key, offset);
       offset += key.length;
     }
-    this.batch.set(message, offset);
-    this.batchBytes = offset + message.length;
+    batch.set(message, offset);
+    this.batchBytes = offset + length;
     return new Promise<T>((resolve, reject) => {
       this.pending.push({
         settle: (answers, index) => {

@@ -1,14 +1,11 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { Ed25519Backend, Ed25519Offload } from '../../src/seal/seal.js';
+import { KEY_CACHE_LIMIT, PKCS8_PREFIX_HEX, SPKI_PREFIX_HEX } from './ed25519-der.js';
 import { Ed25519ThreadPool } from './ed25519-threads.js';
 
-/** DER wrappers that turn a raw Ed25519 seed / public key into PKCS#8 / SPKI (RFC 8410). */
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-
-/** Building a KeyObject costs more than a signature, and a bus uses few keys: keep recent ones. */
-const CACHE_LIMIT = 256;
+const PKCS8_PREFIX = Buffer.from(PKCS8_PREFIX_HEX, 'hex');
+const SPKI_PREFIX = Buffer.from(SPKI_PREFIX_HEX, 'hex');
 const privateKeys = new Map<string, KeyObject>();
 const publicKeys = new Map<string, KeyObject>();
 
@@ -18,7 +15,7 @@ function cached(cache: Map<string, KeyObject>, raw: Uint8Array, build: (raw: Buf
   let key = cache.get(id);
   if (key === undefined) {
     key = build(buf);
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    if (cache.size >= KEY_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
     cache.set(id, key);
   }
   return key;
